@@ -1,0 +1,88 @@
+public import ErgometerCore
+
+/// Reads temperatures straight from `class/hwmon` (kernel docs: Documentation/hwmon/sysfs-interface.rst).
+///
+/// Used under a fixture root, where libsensors cannot look, and as the reference libsensors is
+/// tested against. `tempN_input` is in millidegrees Celsius; the sensor is `tempN_label` or `tempN`.
+/// Like node_exporter it reads chips lm-sensors skips (no `name`, unknown bus), and the
+/// `device/` directory of old drivers.
+public struct HwmonSysfsReader: Sendable {
+    public var sysfs: SysFS
+
+    public init(sysfs: SysFS) {
+        self.sysfs = sysfs
+    }
+
+    public func read() -> (temperatures: [TemperatureReading], issues: [ProbeIssue]) {
+        let base = sysfs.path("class/hwmon")
+        let entries: [String]
+        switch Directory.entries(base) {
+        case .success(let names): entries = names
+        case .failure(let error) where error.isMissing: return ([], [])  // no hwmon drivers: nothing to say
+        case .failure(let error):
+            return ([], [ProbeIssueMessages.unreadable(error, consequence: "no temperatures read")])
+        }
+        var readings: [TemperatureReading] = []
+        var issues: [ProbeIssue] = []
+        for entry in entries {
+            guard let chip = chip(at: FilePath.join(base, entry), hwmonName: entry) else { continue }
+            var seen = Set<Int>()
+            for directory in [chip.attributeDirectory] + chip.extraDirectories {
+                for feature in temperatureFeatures(in: directory) where seen.insert(feature).inserted {
+                    let input = FilePath.join(directory, "temp\(feature)_input")
+                    switch SysfsFile.readInt64(input) {
+                    case .success(let millidegrees):
+                        let label = try? SysfsFile.readLine(FilePath.join(directory, "temp\(feature)_label")).get()
+                        readings.append(
+                            TemperatureReading(
+                                chip: chip.displayName, sensor: label ?? "temp\(feature)",
+                                celsius: Double(millidegrees) / 1000, feature: "temp\(feature)", reader: "sysfs"
+                            ))
+                    case .failure(let error):
+                        issues.append(ProbeIssueMessages.unreadable(error, consequence: "this sensor is skipped"))
+                    }
+                }
+            }
+        }
+        return (readings, issues)
+    }
+
+    /// Works out a chip's identity the way lm-sensors does (lib/sysfs.c).
+    func chip(at entry: String, hwmonName: String) -> HwmonChip? {
+        guard let directory = Directory.resolve(entry).directory else { return nil }
+        let deviceLink = FilePath.join(directory, "device")
+        let deviceTarget = Directory.linkTarget(deviceLink)
+        let deviceDirectory = deviceTarget.flatMap { _ in Directory.resolve(deviceLink).directory }
+        var attributeDirectory = directory
+        var extra: [String] = []
+        var name = try? SysfsFile.readLine(FilePath.join(directory, "name")).get()
+        if let deviceDirectory {
+            if name == nil, let deviceName = try? SysfsFile.readLine(FilePath.join(deviceDirectory, "name")).get() {
+                name = deviceName
+                attributeDirectory = deviceDirectory
+            } else {
+                extra.append(deviceDirectory)
+            }
+        }
+        let subsystem = deviceDirectory.flatMap { Directory.linkTarget(FilePath.join($0, "subsystem")) }
+            .map(FilePath.lastComponent)
+        let deviceName = deviceTarget.map(FilePath.lastComponent)
+        var adapterName: String?
+        if subsystem == nil || subsystem == "i2c", let deviceName, let (bus, _) = ScanLite.decimalDashHex(deviceName) {
+            adapterName = try? SysfsFile.readLine(sysfs.path("class/i2c-adapter/i2c-\(bus)/device/name")).get()
+        }
+        return HwmonChip(
+            hwmonName: hwmonName, attributeDirectory: attributeDirectory, extraDirectories: extra, name: name,
+            deviceName: deviceName, subsystem: subsystem, i2cAdapterName: adapterName
+        )
+    }
+
+    /// The N of every `tempN_input` in a directory, ascending.
+    private func temperatureFeatures(in directory: String) -> [Int] {
+        guard case .success(let names) = Directory.entries(directory) else { return [] }
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix("temp"), name.hasSuffix("_input") else { return nil }
+            return Int(name.dropFirst(4).dropLast(6))
+        }.sorted()
+    }
+}

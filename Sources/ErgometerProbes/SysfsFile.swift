@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Why a small kernel file could not be read or understood.
+public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    /// errno of the failed call, or 0 when the content was malformed.
+    public var errno: Int32
+    /// For malformed content: what was found.
+    public var detail: String?
+
+    public var isPermissionDenied: Bool { errno == EACCES || errno == EPERM }
+    public var isMissing: Bool { errno == ENOENT || errno == ENOTDIR }
+
+    public var description: String {
+        if errno == 0 { return "\(path): unexpected content \(detail ?? "")" }
+        return "\(path): \(String(cString: strerror(errno))) (\(FileReadError.symbol(errno)))"
+    }
+
+    static func symbol(_ code: Int32) -> String {
+        switch code {
+        case EACCES: "EACCES"
+        case EPERM: "EPERM"
+        case ENOENT: "ENOENT"
+        case ENOTDIR: "ENOTDIR"
+        case EINVAL: "EINVAL"
+        case ENODATA: "ENODATA"
+        case EIO: "EIO"
+        case EAGAIN: "EAGAIN"
+        case EISDIR: "EISDIR"
+        default: "errno \(code)"
+        }
+    }
+}
+
+/// Reads kernel attribute files the way sysfs wants them read: open, one `read(2)` into a stack
+/// buffer, close. No `stat` (sysfs reports 4096 for every size), no Foundation, no heap for the
+/// number readers, which run on every sampler tick.
+public enum SysfsFile {
+    /// Attribute files are at most a page; a larger file is read whole by `readText`.
+    static let attributeLimit = 4096
+
+    /// Reads an unsigned decimal counter such as `energy_uj`.
+    public static func readUInt64(_ path: String) -> Result<UInt64, FileReadError> {
+        withAttribute(path) { bytes in
+            var value: UInt64 = 0
+            var digits = 0
+            for byte in bytes {
+                if byte >= 0x30 && byte <= 0x39 {
+                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 0x30))
+                    if overflow1 || overflow2 { return nil }
+                    value = sum
+                    digits += 1
+                } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
+                    break
+                } else {
+                    return nil
+                }
+            }
+            return digits > 0 ? value : nil
+        }
+    }
+
+    /// Reads a signed decimal integer such as `temp1_input` (millidegrees, may be negative).
+    public static func readInt64(_ path: String) -> Result<Int64, FileReadError> {
+        withAttribute(path) { bytes in
+            var rest = bytes[...]
+            var negative = false
+            if rest.first == 0x2D {
+                negative = true
+                rest = rest.dropFirst()
+            }
+            var magnitude: Int64 = 0
+            var digits = 0
+            for byte in rest {
+                if byte >= 0x30 && byte <= 0x39 {
+                    let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                    let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - 0x30))
+                    if overflow1 || overflow2 { return nil }
+                    magnitude = sum
+                    digits += 1
+                } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
+                    break
+                } else {
+                    return nil
+                }
+            }
+            guard digits > 0 else { return nil }
+            return negative ? -magnitude : magnitude
+        }
+    }
+
+    /// Reads a one-line attribute such as `name`, without its trailing newline and spaces.
+    public static func readLine(_ path: String) -> Result<String, FileReadError> {
+        withAttribute(path) { bytes in
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x20 || bytes[end - 1] == 0x00 { end -= 1 }
+            if let newline = bytes[..<end].firstIndex(of: 0x0A) { end = newline }
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+
+    /// Reads a whole file of any size (`/proc/stat`, `/proc/cpuinfo`, `mountinfo`).
+    public static func readText(_ path: String) -> Result<String, FileReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        let chunk = 16 * 1024
+        while true {
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: chunk))
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                read(fd, buffer.baseAddress! + start, chunk)
+            }
+            if count < 0 {
+                if errno == EINTR { bytes.removeLast(chunk); continue }
+                return .failure(FileReadError(path: path, errno: errno))
+            }
+            bytes.removeLast(chunk - count)
+            if count == 0 { break }
+        }
+        return .success(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Opens, reads once into a stack buffer, and hands the bytes to `parse`.
+    private static func withAttribute<T>(
+        _ path: String, _ parse: (UnsafeBufferPointer<UInt8>) -> T?
+    ) -> Result<T, FileReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: attributeLimit) { buffer in
+            var count: Int
+            repeat {
+                count = read(fd, buffer.baseAddress!, attributeLimit)
+            } while count < 0 && errno == EINTR
+            guard count >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+            let bytes = UnsafeBufferPointer(rebasing: buffer[..<count])
+            guard let value = parse(bytes) else {
+                let shown = String(decoding: bytes.prefix(40), as: UTF8.self)
+                return .failure(FileReadError(path: path, errno: 0, detail: count == 0 ? "(empty)" : "\"\(shown)\""))
+            }
+            return .success(value)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `ergo`: measure the energy of training jobs. Subcommands live one per file.
+struct Ergo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ergo",
+        abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
+        version: ErgometerVersion.string,
+        subcommands: [ProbeCommand.self]
+    )
+}
+
+enum ErgometerVersion {
+    static let string = "0.1.0"
+}
+
+/// Entry point. Exit status: the subcommand's own, and 2 for bad arguments (not
+/// ArgumentParser's 64), as scripts around `ergo probe` expect from a Unix tool.
+@main
+enum ErgoMain {
+    static func main() async {
+        do {
+            var command = try Ergo.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if Ergo.exitCode(for: error) == .validationFailure {
+                StandardError.write(Ergo.fullMessage(for: error) + "\n")
+                exit(2)
+            }
+            Ergo.exit(withError: error)
+        }
+    }
+}
+
+/// Writes to file descriptor 2 without going through C's shared `stderr` stream.
+enum StandardError {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}

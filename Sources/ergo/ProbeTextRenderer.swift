@@ -1,0 +1,122 @@
+import ErgometerCore
+
+/// Renders a `ProbeReport` for a person. Every figure names its unit, and every power or energy
+/// figure its source: `[rapl]` measured, `[model]` estimated.
+struct ProbeTextRenderer {
+    var sysfsRoot: String
+    var procfsRoot: String
+
+    func render(_ report: ProbeReport) -> String {
+        var out = "Ergometer probe: sysfs \(sysfsRoot), procfs \(procfsRoot)"
+        if let seconds = report.intervalSeconds { out += ", interval \(Format.fixed(seconds, 3)) s" }
+        out += "\n\n"
+        out += powerSection(report)
+        out += raplSection(report)
+        out += temperatureSection(report)
+        out += cpuSection(report)
+        if let memory = report.memory {
+            out += "Memory: \(Format.fixed(Double(memory.totalBytes) / 1_073_741_824, 2)) GiB (\(memory.totalBytes) bytes)\n"
+        }
+        out += "Boot id: \(report.bootID ?? "unknown")\n\n"
+        out += pciSection(report)
+        out += errorSection(report)
+        return out
+    }
+
+    private func powerSection(_ report: ProbeReport) -> String {
+        let power = report.powerSource
+        var out = "Power source: \(power.source.rawValue) (\(power.source == .rapl ? "measured" : "estimated"))\n"
+        out += "  \(power.reason)\n"
+        if let watts = power.hostPowerWatts {
+            out += "  host power: \(Format.fixed(watts, 2)) W [\(power.source.rawValue)]"
+            out += power.source == .rapl ? " (\(power.zones.joined(separator: " + ")))\n" : "\n"
+        } else if report.intervalSeconds == nil {
+            out += "  host power: needs an interval (--interval 1)\n"
+        }
+        if let model = power.model {
+            let role = power.source == .model ? "model" : "fallback model"
+            out += "  \(role): \(Format.fixed(model.idleWatts, 2)) W idle to \(Format.fixed(model.maxWatts, 2)) W busy; \(model.basis)\n"
+        }
+        return out + "\n"
+    }
+
+    private func raplSection(_ report: ProbeReport) -> String {
+        guard !report.rapl.isEmpty else { return "RAPL zones: none\n\n" }
+        var rows = [["ZONE", "KIND", "SOCKET", "ENERGY (J) [rapl]", "RANGE (J)", "POWER (W) [rapl]", "HOST", "PATH"]]
+        for zone in report.rapl {
+            rows.append([
+                zone.name, zone.kind.rawValue, zone.socket.map(String.init) ?? "-",
+                zone.energyJoules.map { Format.fixed($0, 6) } ?? "unreadable",
+                zone.maxEnergyJoules.map { Format.fixed($0, 6) } ?? "unknown",
+                zone.powerWatts.map { Format.fixed($0, 3) } ?? "-",
+                zone.countedInHost ? "yes" : "no", zone.path,
+            ])
+        }
+        return "RAPL zones:\n" + Format.table(rows) + "\n"
+    }
+
+    private func temperatureSection(_ report: ProbeReport) -> String {
+        guard !report.temperatures.isEmpty else { return "Temperatures: none\n\n" }
+        var rows = [["CHIP", "SENSOR", "°C", "READER"]]
+        for reading in report.temperatures {
+            rows.append([reading.chip, reading.sensor, Format.fixed(reading.celsius, 3), reading.reader])
+        }
+        return "Temperatures:\n" + Format.table(rows) + "\n"
+    }
+
+    private func cpuSection(_ report: ProbeReport) -> String {
+        guard let cpu = report.cpu else { return "CPU: unknown\n\n" }
+        var out = "CPU: \(cpu.model ?? "unknown"), \(cpu.logicalCPUs.map(String.init) ?? "?") logical CPUs, "
+        out += "\(cpu.sockets.map(String.init) ?? "?") socket(s)\(cpu.virtualized == true ? ", virtual machine" : "")\n"
+        let window = cpu.busyRatioWindow == "interval" ? "over the interval" : "since boot"
+        out += "  busy: \(cpu.busyRatio.map { Format.fixed($0 * 100, 1) + " %" } ?? "unknown") \(window)"
+        let perCPU = cpu.perCPU.map { "cpu\($0.cpu) \($0.busyRatio.map { Format.fixed($0 * 100, 1) + " %" } ?? "?")" }
+        if !perCPU.isEmpty { out += " (" + perCPU.joined(separator: ", ") + ")" }
+        return out + "\n"
+    }
+
+    private func pciSection(_ report: ProbeReport) -> String {
+        guard !report.pci.isEmpty else { return "PCI devices: none\n\n" }
+        var rows = [["SLOT", "CLASS", "VENDOR", "DEVICE", "ACCELERATOR"]]
+        for device in report.pci {
+            rows.append([
+                device.slot, "\(device.class) [\(device.classCode)]", "\(device.vendor) [\(device.vendorID)]",
+                "\(device.device) [\(device.deviceID)]", device.accelerator ? "yes" : "no",
+            ])
+        }
+        return "PCI devices:\n" + Format.table(rows) + "\n"
+    }
+
+    private func errorSection(_ report: ProbeReport) -> String {
+        guard !report.errors.isEmpty else { return "" }
+        return "Errors:\n" + report.errors.map { "  \($0.path): \($0.message)\n" }.joined()
+    }
+}
+
+/// Number and table formatting without Foundation's locale machinery.
+enum Format {
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return String(value) }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (abs(value) * scale).rounded()
+        let whole = UInt64(rounded / scale)
+        var text = (value < 0 && rounded > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let fraction = String(UInt64(rounded - Double(whole) * scale))
+            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
+        }
+        return text
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { widths, row in
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        return rows.map { row in
+            "  " + row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }.joined(separator: "  ") + "\n"
+        }.joined()
+    }
+}
