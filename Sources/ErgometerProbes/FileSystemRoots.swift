@@ -59,7 +59,9 @@ enum FilePath {
         for part in start.split(separator: "/") {
             switch part {
             case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
+            case "..":
+                // A relative path keeps the `..` it cannot fold (`../shared/...`).
+                if let last = parts.last, last != ".." { parts.removeLast() } else if !start.hasPrefix("/") { parts.append(part) }
             default: parts.append(part)
             }
         }

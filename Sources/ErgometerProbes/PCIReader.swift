@@ -1,4 +1,10 @@
 internal import CPCI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import ErgometerCore
 
 /// Lists PCI devices through libpci's sysfs back end, with names from pci.ids
@@ -21,11 +27,19 @@ public struct PCIReader: Sendable {
             }
             return ([], [])  // no PCI bus (many VMs and fixture trees): nothing to report
         }
+        // libpci follows real symlinks only; a captured tree gets a staging folder of real ones.
+        var staging: CapturedLinkStaging?
+        var libpciDirectory = busDirectory
+        if let staged = CapturedLinkStaging(devicesDirectory: FilePath.join(busDirectory, "devices")) {
+            staging = staged
+            libpciDirectory = staged.busDirectory
+        }
+        defer { staging?.remove() }
         var capacity = 256
         while true {
             var raw = [ergo_pci_device](repeating: ergo_pci_device(), count: capacity)
             var error = [CChar](repeating: 0, count: 512)
-            let count = busDirectory.withCString { path in
+            let count = libpciDirectory.withCString { path in
                 if let idsFile {
                     return idsFile.withCString { ids in
                         ergo_pci_list(path, ids, &raw, Int32(capacity), &error, error.count)
@@ -66,5 +80,45 @@ public struct PCIReader: Sendable {
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}
+
+/// For trees whose archiver stored `bus/pci/devices/*` symlinks as files holding their target:
+/// a temporary `bus/pci/devices` of real symlinks to the resolved device directories.
+private struct CapturedLinkStaging {
+    let busDirectory: String
+
+    init?(devicesDirectory: String) {
+        guard case .success(let entries) = Directory.entries(devicesDirectory) else { return nil }
+        var targets: [(String, String)] = []
+        for entry in entries {
+            let path = FilePath.join(devicesDirectory, entry)
+            guard !Directory.isDirectory(path), let resolved = Directory.resolve(path).directory else { continue }
+            targets.append((entry, Self.absolute(resolved)))
+        }
+        guard !targets.isEmpty else { return nil }
+        var template = Array("/tmp/ergometer-pci-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { return nil }
+        busDirectory = String(cString: created)
+        mkdir(FilePath.join(busDirectory, "devices"), 0o700)
+        for (name, target) in targets {
+            symlink(target, FilePath.join(busDirectory, "devices/\(name)"))
+        }
+    }
+
+    func remove() {
+        if case .success(let entries) = Directory.entries(FilePath.join(busDirectory, "devices")) {
+            for entry in entries { unlink(FilePath.join(busDirectory, "devices/\(entry)")) }
+        }
+        rmdir(FilePath.join(busDirectory, "devices"))
+        rmdir(busDirectory)
+    }
+
+    private static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return FilePath.resolve(path, relativeTo: directory)
     }
 }
