@@ -44,15 +44,17 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // Fixture paths, the built binaries and a process runner, shared by the test targets.
+        .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore"], swiftSettings: strictSwift),
         .testTarget(
             name: "ErgometerProbesTests",
-            dependencies: ["ErgometerProbes", "ErgometerCore"],
+            dependencies: ["ErgometerProbes", "ErgometerCore", "ErgometerTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "ergoTests",
-            dependencies: ["ErgometerCore"],
+            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo"],
             swiftSettings: strictSwift
         ),
     ]
