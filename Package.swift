@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(
             name: "ergoTests",
             dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo"],
+            exclude: ["Snapshots"],
             swiftSettings: strictSwift
         ),
     ]

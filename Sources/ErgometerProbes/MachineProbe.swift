@@ -29,6 +29,11 @@ public struct MachineProbe: Sendable {
         self.temperatureReader = temperatureReader
     }
 
+    /// Whether temperatures come from libsensors (live `/sys`) or the hwmon files.
+    public var usesLibsensors: Bool {
+        temperatureReader == .libsensors || (temperatureReader == .automatic && sysfs.isLiveSystem)
+    }
+
     /// The counters only (RAPL, /proc/stat, boot id), read as close together as possible.
     /// This is what an interval needs at its two ends.
     public func counters() -> MachineSnapshot {
@@ -63,10 +68,8 @@ public struct MachineProbe: Sendable {
         case .failure(let error):
             snapshot.issues.append(ProbeIssueMessages.unreadable(error, consequence: "memory size unknown"))
         }
-        let useLibsensors =
-            temperatureReader == .libsensors || (temperatureReader == .automatic && sysfs.isLiveSystem)
         let (temperatures, temperatureIssues) =
-            useLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: sysfs).read()
+            usesLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: sysfs).read()
         snapshot.temperatures = temperatures
         snapshot.issues += temperatureIssues
         let (devices, pciIssues) = PCIReader(sysfs: sysfs).read()

@@ -5,45 +5,92 @@ public import ErgometerCore
 ///     cpu  user nice system idle iowait irq softirq steal guest guest_nice
 ///
 /// Values are USER_HZ ticks. guest and guest_nice are already counted in user and nice.
+/// The sampler reads this every tick, so the parser walks the bytes once and stops after the
+/// CPU lines (the `intr` line after them can be kilobytes long).
 public enum ProcStatReader {
     public static func read(procfs: ProcFS) -> Result<CPUStat, FileReadError> {
         let path = procfs.path("stat")
-        return SysfsFile.readText(path).flatMap { text in
-            parse(text[...]).map { .success($0) }
-                ?? .failure(FileReadError(path: path, errno: 0, detail: "(no cpu line)"))
+        return SysfsFile.withContents(path, parse(bytes:)).flatMap { stat in
+            stat.map { .success($0) } ?? .failure(FileReadError(path: path, errno: 0, detail: "(no cpu line)"))
         }
     }
 
     /// Parses the text of `/proc/stat`; nil when it has no aggregate `cpu` line.
     public static func parse(_ text: Substring) -> CPUStat? {
+        Array(text.utf8).withUnsafeBufferPointer(parse(bytes:))
+    }
+
+    /// Parses the bytes of `/proc/stat`; nil when they hold no aggregate `cpu` line.
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> CPUStat? {
         var total: CPUTimes?
         var perCPU: [(cpu: Int, times: CPUTimes)] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard line.hasPrefix("cpu") else {
+        var index = 0
+        let end = bytes.count
+        while index < end {
+            let isCPULine = index + 3 <= end && bytes[index] == 0x63 && bytes[index + 1] == 0x70 && bytes[index + 2] == 0x75
+            if !isCPULine {
                 if total != nil { break }  // the cpu lines come first and together
+                index = nextLine(bytes, from: index)
                 continue
             }
-            var fields = line.split(separator: " ", omittingEmptySubsequences: true)[...]
-            let label = fields.removeFirst()
-            var values = [UInt64](repeating: 0, count: 10)
+            index += 3
+            var number: Int?
+            if index < end, let digit = decimalDigit(bytes[index]) {
+                var value = Int(digit)
+                index += 1
+                while index < end, let next = decimalDigit(bytes[index]) {
+                    value = value &* 10 &+ Int(next)
+                    index += 1
+                }
+                number = value
+            }
+            var fields = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
             var count = 0
-            for field in fields.prefix(10) {
-                guard let value = UInt64(field) else { break }
-                values[count] = value
+            while count < 8 {
+                while index < end, bytes[index] == 0x20 { index += 1 }
+                guard index < end, decimalDigit(bytes[index]) != nil else { break }
+                var value: UInt64 = 0
+                while index < end, let digit = decimalDigit(bytes[index]) {
+                    value = value &* 10 &+ UInt64(digit)
+                    index += 1
+                }
+                switch count {
+                case 0: fields.0 = value
+                case 1: fields.1 = value
+                case 2: fields.2 = value
+                case 3: fields.3 = value
+                case 4: fields.4 = value
+                case 5: fields.5 = value
+                case 6: fields.6 = value
+                default: fields.7 = value
+                }
                 count += 1
             }
+            index = nextLine(bytes, from: index)
             guard count >= 4 else { continue }
+            // user nice system idle iowait irq softirq steal
             let times = CPUTimes(
-                busyTicks: values[0] + values[1] + values[2] + values[5] + values[6],
-                idleTicks: values[3] + values[4],
-                stealTicks: values[7]
+                busyTicks: fields.0 + fields.1 + fields.2 + fields.5 + fields.6,
+                idleTicks: fields.3 + fields.4,
+                stealTicks: fields.7
             )
-            if label == "cpu" {
-                total = times
-            } else if let number = Int(label.dropFirst(3)) {
+            if let number {
                 perCPU.append((number, times))
+            } else {
+                total = times
             }
         }
         return total.map { CPUStat(total: $0, perCPU: perCPU) }
+    }
+
+    @inline(__always)
+    private static func decimalDigit(_ byte: UInt8) -> UInt8? {
+        byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : nil
+    }
+
+    private static func nextLine(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        while index < bytes.count, bytes[index] != 0x0A { index += 1 }
+        return index + 1
     }
 }

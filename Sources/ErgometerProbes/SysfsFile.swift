@@ -104,27 +104,40 @@ public enum SysfsFile {
         }
     }
 
-    /// Reads a whole file of any size (`/proc/stat`, `/proc/cpuinfo`, `mountinfo`).
+    /// Reads a whole file of any size (`/proc/stat`, `/proc/cpuinfo`, `mountinfo`) as text.
     public static func readText(_ path: String) -> Result<String, FileReadError> {
+        withContents(path) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a whole file into one temporary buffer (grown by doubling, starting at 16 KiB) and
+    /// hands its bytes to `body`; nothing is kept on the heap after the call.
+    public static func withContents<T>(
+        _ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> Result<T, FileReadError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        let chunk = 16 * 1024
+        var capacity = 16 * 1024
+        var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        var count = 0
         while true {
-            let start = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: chunk))
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + start, chunk)
+            if count == capacity {
+                let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity * 2)
+                _ = larger.initialize(fromContentsOf: buffer)
+                buffer.deallocate()
+                buffer = larger
+                capacity *= 2
             }
-            if count < 0 {
-                if errno == EINTR { bytes.removeLast(chunk); continue }
+            let got = read(fd, buffer.baseAddress! + count, capacity - count)
+            if got < 0 {
+                if errno == EINTR { continue }
                 return .failure(FileReadError(path: path, errno: errno))
             }
-            bytes.removeLast(chunk - count)
-            if count == 0 { break }
+            if got == 0 { break }
+            count += got
         }
-        return .success(String(decoding: bytes, as: UTF8.self))
+        return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count])))
     }
 
     /// Opens, reads once into a stack buffer, and hands the bytes to `parse`.

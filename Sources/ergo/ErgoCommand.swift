@@ -12,7 +12,7 @@ struct Ergo: AsyncParsableCommand {
         commandName: "ergo",
         abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
         version: ErgometerVersion.string,
-        subcommands: [ProbeCommand.self]
+        subcommands: [ProbeCommand.self, BenchCommand.self]
     )
 }
 

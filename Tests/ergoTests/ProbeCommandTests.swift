@@ -140,3 +140,17 @@ enum Snapshot {
         #expect(actual == expected, "differs from Snapshots/\(name); RECORD_SNAPSHOTS=1 to re-record", sourceLocation: sourceLocation)
     }
 }
+
+struct BenchCommandTests {
+    @Test func benchTimesEachReadAgainstTheBaseline() throws {
+        let tree = Fixtures.path("intel-1s")
+        let result = try ProcessResult.run(
+            BuiltProducts.executable("ergo"),
+            ["bench", "--iterations", "20", "--sysfs-root", tree + "/sys", "--procfs-root", tree + "/proc"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let rows = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.contains("OPERATION") }
+        #expect(rows.count == 7)
+        #expect(rows.first?.hasSuffix(" 1.0") == true, "the baseline is 1.0 × itself")
+        #expect(result.standardOutput.contains("RAPL counters of discovered zones (6)"))
+    }
+}
