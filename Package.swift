@@ -13,11 +13,17 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ergo", targets: ["ergo"]),
+        .executable(name: "ergod", targets: ["ergod"]),
         .library(name: "ErgometerCore", targets: ["ErgometerCore"]),
         .library(name: "ErgometerProbes", targets: ["ErgometerProbes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,11 +41,40 @@ let package = Package(
             dependencies: ["ErgometerCore", "CSensors", "CPCI"],
             swiftSettings: strictSwift
         ),
+        .target(name: "ErgometerWire", swiftSettings: strictSwift),
+        .target(name: "ErgometerClient", dependencies: ["ErgometerWire"], swiftSettings: strictSwift),
+        .target(
+            name: "ErgometerStore",
+            dependencies: ["ErgometerCore", "ErgometerWire", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "ErgometerDaemon",
+            dependencies: [
+                "ErgometerCore", "ErgometerProbes", "ErgometerStore", "ErgometerWire", "ErgometerClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "ergod",
+            dependencies: [
+                "ErgometerDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         .executableTarget(
             name: "ergo",
             dependencies: [
                 "ErgometerCore",
                 "ErgometerProbes",
+                "ErgometerDaemon",
+                "ErgometerClient",
+                "ErgometerWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

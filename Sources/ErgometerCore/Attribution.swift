@@ -13,11 +13,14 @@ public struct TickAttribution: Equatable, Sendable {
     public var jobs: [String: UInt64]
     public var system: UInt64
     public var idle: UInt64
+    /// The part of each job's energy that was idle power (proportional policy); included in `jobs`.
+    public var jobIdleShares: [String: UInt64]
 
-    public init(jobs: [String: UInt64] = [:], system: UInt64 = 0, idle: UInt64 = 0) {
+    public init(jobs: [String: UInt64] = [:], system: UInt64 = 0, idle: UInt64 = 0, jobIdleShares: [String: UInt64] = [:]) {
         self.jobs = jobs
         self.system = system
         self.idle = idle
+        self.jobIdleShares = jobIdleShares
     }
 
     /// Sum of every bucket; equals the tick's measured energy.
@@ -57,14 +60,17 @@ public enum Attribution {
         weights[systemKey] = busy - jobTotal
         var shares = largestRemainder(activeEnergy, weights: weights)
         var idleBucket: UInt64 = 0
+        var idleShares: [String: UInt64] = [:]
         switch policy {
         case .separate:
             idleBucket = idleEnergy
         case .proportional:
-            for (key, amount) in largestRemainder(idleEnergy, weights: weights) { shares[key, default: 0] += amount }
+            idleShares = largestRemainder(idleEnergy, weights: weights)
+            for (key, amount) in idleShares { shares[key, default: 0] += amount }
+            idleShares.removeValue(forKey: systemKey)
         }
         let system = shares.removeValue(forKey: systemKey) ?? 0
-        return TickAttribution(jobs: shares, system: system, idle: idleBucket)
+        return TickAttribution(jobs: shares, system: system, idle: idleBucket, jobIdleShares: idleShares)
     }
 
     /// The key under which system time travels with the jobs' during a split.

@@ -6,7 +6,7 @@ struct AttributionTests {
         let split = Attribution.split(
             energyMicrojoules: 50_000_000, seconds: 1, jobCPUMicroseconds: ["a": 1_000_000], busyCPUMicroseconds: 1_000_000,
             idleWatts: 20, policy: .proportional)
-        #expect(split == TickAttribution(jobs: ["a": 50_000_000], system: 0, idle: 0))
+        #expect(split == TickAttribution(jobs: ["a": 50_000_000], system: 0, idle: 0, jobIdleShares: ["a": 20_000_000]))
     }
 
     @Test func separatePolicyKeepsIdleApart() {
@@ -30,7 +30,7 @@ struct AttributionTests {
         let split = Attribution.split(
             energyMicrojoules: 5_000_000, seconds: 1, jobCPUMicroseconds: ["a": 10], busyCPUMicroseconds: 10,
             idleWatts: 40, policy: .separate)
-        #expect(split == TickAttribution(jobs: ["a": 0], system: 0, idle: 5_000_000))
+        #expect(split == TickAttribution(jobs: ["a": 0], system: 0, idle: 5_000_000, jobIdleShares: [:]))
     }
 
     @Test func noBusyTimeIsAllIdle() {

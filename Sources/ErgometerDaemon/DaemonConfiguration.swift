@@ -1,0 +1,94 @@
+public import ErgometerCore
+
+/// Everything ergod (and `ergo run` without a daemon) can be told. Each key's default is next to
+/// its declaration and in Config/ergometer.toml; flags override the file.
+public struct DaemonConfiguration: Sendable, Equatable {
+    // [daemon]
+    /// Sampling interval, seconds: 0.05 to 60, and short enough to see every counter wrap.
+    public var intervalSeconds = 1.0
+    /// How often totals, samples and counter readings are saved, seconds.
+    public var checkpointSeconds = 5.0
+    public var stateDirectory = "/var/lib/ergometer"
+    public var socketPath = "/run/ergometer/ergod.sock"
+    public var sysfsRoot = "/sys"
+    public var procfsRoot = "/proc"
+    // [power]
+    public var idlePolicy = IdlePolicy.proportional
+    /// Idle power in watts; nil: learned as the 5th percentile of observed host power.
+    public var idleWatts: Double?
+    /// TDP of all CPUs for the power model; nil: from the CPU model table.
+    public var tdpWatts: Double?
+    // [carbon]
+    public var intensityGramsPerKWh = CarbonAccounting.defaultIntensityGramsPerKWh
+    /// CSV of `timestamp,grams_per_kwh`; when set it replaces the static intensity.
+    public var intensityCSV: String?
+    public var pue = 1.0
+    public var pricePerKWh: Double?
+    public var priceCSV: String?
+    public var currency = "USD"
+    // [jobs]
+    /// The cgroup (under the cgroup2 mount) that holds one child cgroup per job.
+    public var cgroupSubtree = "ergometer"
+
+    public init() {}
+
+    /// Every key of the file: `section.key`, with its TOML type, for validation and documentation.
+    static let keys: [String: ConfigurationValueKind] = [
+        "daemon.interval_seconds": .number, "daemon.checkpoint_seconds": .number, "daemon.state_dir": .string,
+        "daemon.socket": .string, "daemon.sysfs_root": .string, "daemon.procfs_root": .string,
+        "power.idle_policy": .string, "power.idle_watts": .number, "power.tdp_watts": .number,
+        "carbon.intensity_g_per_kwh": .number, "carbon.intensity_csv": .string, "carbon.pue": .number,
+        "carbon.price_per_kwh": .number, "carbon.price_csv": .string, "carbon.currency": .string,
+        "jobs.cgroup_subtree": .string,
+    ]
+
+    /// Problems with the values themselves, all at once.
+    public func validationProblems() -> [String] {
+        var problems: [String] = []
+        if !(0.05...60).contains(intervalSeconds) {
+            problems.append("daemon.interval_seconds = \(intervalSeconds): must be between 0.05 and 60 seconds")
+        }
+        if !(checkpointSeconds >= intervalSeconds && checkpointSeconds <= 600) {
+            problems.append("daemon.checkpoint_seconds = \(checkpointSeconds): must be at least the interval and at most 600")
+        }
+        if let idleWatts, !(idleWatts >= 0 && idleWatts.isFinite) {
+            problems.append("power.idle_watts = \(idleWatts): must be zero or more watts")
+        }
+        if let tdpWatts, !(tdpWatts > 0 && tdpWatts.isFinite) {
+            problems.append("power.tdp_watts = \(tdpWatts): must be a positive number of watts")
+        }
+        if !(intensityGramsPerKWh >= 0 && intensityGramsPerKWh.isFinite) {
+            problems.append("carbon.intensity_g_per_kwh = \(intensityGramsPerKWh): must be zero or more")
+        }
+        if !(pue >= 1 && pue <= 5) {
+            problems.append("carbon.pue = \(pue): a power usage effectiveness is between 1.0 and 5.0")
+        }
+        if let pricePerKWh, !(pricePerKWh >= 0 && pricePerKWh.isFinite) {
+            problems.append("carbon.price_per_kwh = \(pricePerKWh): must be zero or more")
+        }
+        if cgroupSubtree.isEmpty || cgroupSubtree.hasPrefix("/") || cgroupSubtree.contains("..") {
+            problems.append("jobs.cgroup_subtree = \"\(cgroupSubtree)\": must be a relative cgroup path without ..")
+        }
+        return problems
+    }
+}
+
+enum ConfigurationValueKind: String, Sendable {
+    case number, string
+}
+
+/// A configuration that cannot be used, with every problem found (file, line, key, why).
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var problems: [String]
+
+    public init(file: String, problems: [String]) {
+        self.file = file
+        self.problems = problems
+    }
+
+    public var description: String {
+        "invalid configuration \(file):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+            + "\nEvery key and its default is documented in Config/ergometer.toml."
+    }
+}

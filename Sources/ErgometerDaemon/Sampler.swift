@@ -1,0 +1,115 @@
+import ErgometerCore
+import ErgometerProbes
+public import ErgometerStore
+import ErgometerWire
+import Foundation
+public import Logging
+
+/// The sampler: each tick reads the energy counters (or the model), /proc/stat and every
+/// active job's CPU counter over the same window, splits the host energy into job, system and
+/// idle buckets that sum exactly to it, and keeps the running totals. Checkpoints save totals
+/// and counter readings together, so a restart in the same boot attributes the gap as one tick.
+///
+/// An actor: ticks, registrations and queries never interleave, and its reads run on the
+/// cooperative pool, never on the HTTP server's event loops.
+public actor Sampler {
+    public let configuration: DaemonConfiguration
+    let carbon: CarbonAccounting
+    let logger: Logger
+    let store: JobStore?
+    let sysfs: SysFS
+    let procfs: ProcFS
+    let cgroups: CgroupJobs?
+    let cgroupUnavailable: String?
+    let hardware: String
+    let model: PowerModel
+    var meter: EnergyMeter
+    var idleLearner = IdlePowerLearner()
+
+    var bootID: String
+    var lastMonotonic: UInt64
+    var lastWall: Double
+    var lastBusyMicroseconds: UInt64
+    var ledgerSince: Double
+    var systemMicrojoules: UInt64 = 0
+    var idleMicrojoules: UInt64 = 0
+    /// Joules of every job of this ledger period, ended ones included.
+    var ledgerJobs: [String: UInt64] = [:]
+    var lastSource: PowerSourceKind
+    var active: [String: ActiveJob] = [:]
+    /// Jobs ended since the last successful checkpoint (all of them when there is no store).
+    var endedJobs: [String: (StoredJob, JobTotals)] = [:]
+    var pendingSamples: [JobSample] = []
+    var endedSinceCheckpoint: [StoredJob] = []
+    var nextJobNumber: Int
+    var lastCheckpoint: UInt64
+    public internal(set) var storeError: String?
+    public internal(set) var ticks: UInt64 = 0
+
+    /// At most this many samples wait in memory while the store cannot be written.
+    static let pendingSampleLimit = 1_000_000
+
+    public init(configuration: DaemonConfiguration, store: JobStore?, logger: Logger, storeProblem: String? = nil) throws(ConfigurationError) {
+        storeError = storeProblem
+        self.configuration = configuration
+        self.carbon = try ConfigurationLoader.carbonAccounting(configuration)
+        self.logger = logger
+        self.store = store
+        sysfs = SysFS(root: configuration.sysfsRoot)
+        procfs = ProcFS(root: configuration.procfsRoot)
+        let probe = MachineProbe(sysfs: sysfs, procfs: procfs)
+        let snapshot = probe.snapshot()
+        let cpu = snapshot.cpuInfo ?? CPUInfo(model: "unknown", logicalCPUs: max(snapshot.cpuStat?.perCPU.count ?? 1, 1), sockets: 1, virtualized: false)
+        model = PowerModel.forMachine(cpu: cpu, tdpWatts: configuration.tdpWatts, idleWatts: configuration.idleWatts)
+        hardware = Self.fingerprint(cpu: cpu, memory: snapshot.memoryTotalBytes, pci: snapshot.pci)
+        meter = EnergyMeter(sysfs: sysfs, model: model)
+        lastSource = meter.hasRapl ? .rapl : .model
+        if let interval = Optional(configuration.intervalSeconds), let wrap = meter.shortestWrapSeconds, interval > wrap / 2 {
+            throw ConfigurationError(file: "interval", problems: [
+                "daemon.interval_seconds = \(interval): a RAPL counter here can wrap in \(Int(wrap)) s at \(Int(EnergyMeter.plausibleZoneWatts)) W; sample at least every \(Int(wrap / 2)) s so no wrap goes unseen",
+            ])
+        }
+        switch CgroupV2.locate(procfs: procfs) {
+        case .success(let hierarchy):
+            cgroups = CgroupJobs(hierarchy: hierarchy, subtree: configuration.cgroupSubtree)
+            cgroupUnavailable = nil
+        case .failure(let error):
+            cgroups = nil
+            cgroupUnavailable = "no cgroup v2 hierarchy (\(error)); jobs are tracked by process tree"
+        }
+        bootID = snapshot.bootID ?? "unknown"
+        lastMonotonic = MonotonicClock.nanoseconds()
+        lastWall = WallClock.seconds()
+        lastBusyMicroseconds = Self.busyMicroseconds(snapshot.cpuStat)
+        ledgerSince = lastWall
+        lastCheckpoint = lastMonotonic
+        nextJobNumber = (try? store?.nextJobNumber()) ?? 1
+        meter.prime(bootID: bootID)
+    }
+
+    static func busyMicroseconds(_ stat: CPUStat?) -> UInt64 {
+        (stat?.total.busyTicks ?? 0) * 1_000_000 / UInt64(ProcessTreeUsage.clockTicksPerSecond)
+    }
+
+    static func fingerprint(cpu: CPUInfo, memory: UInt64?, pci: [PCIDevice]) -> String {
+        var parts = ["\(cpu.model) × \(cpu.logicalCPUs) logical CPUs, \(cpu.sockets) socket(s)\(cpu.virtualized ? " (VM)" : "")"]
+        if let memory { parts.append("\(memory / 1_073_741_824) GiB") }
+        let accelerators = pci.filter(\.accelerator)
+        if !accelerators.isEmpty { parts.append(accelerators.map { "\($0.vendor) \($0.device)" }.joined(separator: ", ")) }
+        return parts.joined(separator: "; ")
+    }
+
+    /// Samples every `intervalSeconds` until cancelled (graceful shutdown), then checkpoints.
+    public func run() async {
+        let interval = Duration.nanoseconds(Int64(configuration.intervalSeconds * 1e9))
+        let clock = ContinuousClock()
+        var deadline = clock.now + interval
+        while !Task.isCancelled {
+            do { try await clock.sleep(until: deadline) } catch { break }
+            tick()
+            deadline = deadline + interval
+            if clock.now > deadline { deadline = clock.now + interval }  // fell behind: do not burst
+        }
+        checkpoint()
+    }
+}

@@ -1,0 +1,78 @@
+import ErgometerCore
+import ErgometerProbes
+import ErgometerStore
+import Foundation
+import Logging
+
+extension Sampler {
+    /// Saves totals, samples, ended jobs and the counter readings in one transaction. On failure
+    /// (disk full, file deleted) everything stays in memory and is saved at the next checkpoint.
+    public func checkpoint() {
+        lastCheckpoint = MonotonicClock.nanoseconds()
+        guard let store else { return }
+        for id in active.keys { active[id]?.encodeTemperatures() }
+        let checkpoint = Checkpoint(
+            bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
+            zonesJSON: Self.json(meter.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
+            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource.rawValue)
+        let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
+        do {
+            try store.save(checkpoint: checkpoint, totals: totals, samples: pendingSamples, endedJobs: endedSinceCheckpoint)
+            pendingSamples.removeAll(keepingCapacity: true)
+            endedSinceCheckpoint.removeAll()
+            endedJobs.removeAll()
+            if storeError != nil {
+                logger.info("job store writable again; everything kept in memory is saved")
+                storeError = nil
+            }
+        } catch {
+            noteStoreFailure(error)
+        }
+    }
+
+    func noteStoreFailure(_ error: any Error) {
+        let message = "\(error)"
+        if storeError != message {
+            logger.error("cannot write the job store; sampling goes on in memory and is saved when it can be", metadata: ["ergometer.error": "\(message)"])
+        }
+        storeError = message
+    }
+
+    /// Continues from the last checkpoint of this boot: the ledger, the running jobs, and the
+    /// counter readings, so that the next tick covers the whole gap. Jobs left open by an
+    /// earlier boot are closed.
+    public func restore() {
+        guard let store else { return }
+        do {
+            for (job, _) in try store.jobs(includeEnded: false) where job.bootID != bootID {
+                var closed = job
+                closed.ended = job.started
+                try store.update(closed)
+                logger.warning("job from an earlier boot closed", metadata: ["ergometer.job.id": "\(job.id)"])
+            }
+            guard let saved = try store.checkpoint(), saved.bootID == bootID else { return }
+            let readings = (try? JSONDecoder().decode([String: UInt64].self, from: Data(saved.zonesJSON.utf8))) ?? [:]
+            meter.restore(readings, bootID: bootID)
+            lastMonotonic = UInt64(saved.monotonicNanoseconds)
+            lastWall = saved.wallTime
+            lastBusyMicroseconds = UInt64(saved.busyMicroseconds)
+            ledgerSince = saved.ledgerSince
+            systemMicrojoules = UInt64(saved.systemMicrojoules)
+            idleMicrojoules = UInt64(saved.idleMicrojoules)
+            for totals in try store.totals(startedSince: saved.ledgerSince) { ledgerJobs[totals.jobID] = UInt64(totals.energyMicrojoules) }
+            for (job, totals) in try store.jobs(includeEnded: false) where job.bootID == bootID {
+                let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
+                let temperatures = (try? JSONDecoder().decode([String: [Double]].self, from: Data(totals.temperaturesJSON.utf8))) ?? [:]
+                active[job.id] = ActiveJob(
+                    stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
+                    owner: nil, temperatures: temperatures)
+            }
+            logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
+                "ergometer.gap_seconds": "\(Double(MonotonicClock.nanoseconds() &- lastMonotonic) / 1e9)",
+                "ergometer.jobs": "\(active.count)",
+            ])
+        } catch {
+            noteStoreFailure(error)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ErgometerCore
+import ErgometerProbes
+import ErgometerStore
+public import ErgometerWire
+import Foundation
+import Logging
+
+extension Sampler {
+    /// Starts measuring a job: its own cgroup with the caller's process moved in, or its process
+    /// tree where cgroups cannot be used.
+    public func register(_ request: RegisterJobRequest, uid: Int, user: String) throws(APIError) -> RegisterJobResponse {
+        guard request.pid > 0 else { throw APIError("pid \(request.pid): give the process to measure") }
+        tick()  // close the current window so the new job starts at a tick boundary
+        let id = String(nextJobNumber)
+        nextJobNumber += 1
+        let jobID = request.jobID ?? "\(Self.hostName())-\(id)"
+        var tracking: ActiveJob.Tracking = .processTree(root: request.pid)
+        var note = cgroupUnavailable
+        var owner: (Int32, String)?
+        if let cgroups {
+            let original = CgroupJobs.currentCgroup(of: request.pid, procfs: procfs)
+            switch cgroups.create(job: id, moving: request.pid) {
+            case .success(let path):
+                tracking = .cgroup(path)
+                note = nil
+                if let original { owner = (request.pid, original) }
+            case .failure(let failure):
+                note = "cannot create the job's cgroup (\(failure)); tracked by process tree instead"
+            }
+        }
+        let baseline: UInt64
+        switch tracking {
+        case .cgroup(let path): baseline = (try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()) ?? 0
+        case .processTree(let root):
+            guard let usage = ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) else {
+                throw APIError("pid \(root) does not exist")
+            }
+            baseline = usage
+        }
+        let stored = StoredJob(
+            id: id, jobID: jobID, name: request.name, user: user, uid: uid, labelsJSON: Self.json(request.labels),
+            commandJSON: Self.json(request.command), started: lastWall, tracking: note == nil ? JobTracking.cgroup.rawValue : JobTracking.processTree.rawValue,
+            cgroup: { if case .cgroup(let path) = tracking { return path } else { return nil } }(), pid: Int(request.pid),
+            processors: request.processors, hardware: hardware, bootID: bootID)
+        var totals = JobTotals(jobID: id)
+        totals.lastUsageMicroseconds = Int64(baseline)
+        totals.pue = carbon.pue
+        totals.intensityGramsPerKWh = carbon.intensity.value(at: lastWall)
+        do {
+            try store?.insert(stored, totals: totals)
+        } catch {
+            noteStoreFailure(error)
+        }
+        active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
+        ledgerJobs[id] = 0
+        logger.info("job started", metadata: [
+            "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
+            "ergometer.job.tracking": "\(stored.tracking)",
+        ])
+        if let note { logger.warning("\(note)", metadata: ["ergometer.job.id": "\(id)"]) }
+        return RegisterJobResponse(id: id, jobID: jobID, tracking: JobTracking(rawValue: stored.tracking) ?? .processTree, trackingNote: note)
+    }
+
+    /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
+    public func end(id: String, exitStatus: Int32, uid: Int) throws(APIError) -> JobReport {
+        guard let job = active[id] else {
+            if let report = try? report(id: id) { return report }  // already ended: idempotent
+            throw APIError("no job \(id); `ergo jobs --all` lists them")
+        }
+        guard uid == 0 || uid == job.stored.uid else { throw APIError("job \(id) belongs to another user") }
+        tick()
+        finish(id: id, exitStatus: exitStatus)
+        checkpoint()
+        guard let report = try? report(id: id) else { throw APIError("job \(id) ended but its report could not be built") }
+        return report
+    }
+
+    func finish(id: String, exitStatus: Int32?) {
+        guard var job = active.removeValue(forKey: id) else { return }
+        if let sample = job.flushMinute() { appendSample(sample) }
+        job.encodeTemperatures()
+        job.stored.ended = lastWall
+        job.stored.exitStatus = exitStatus.map(Int.init)
+        if case .cgroup = job.tracking, let cgroups {
+            let returning = job.owner.map { [(pid: $0.pid, cgroup: $0.cgroup)] } ?? []
+            if !cgroups.remove(job: id, returning: returning) {
+                logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])
+            }
+        }
+        endedJobs[id] = (job.stored, job.totals)
+        endedSinceCheckpoint.append(job.stored)
+        logger.info("job ended", metadata: [
+            "ergometer.job.id": "\(id)", "ergometer.job.energy_joules": "\(Double(job.totals.energyMicrojoules) / 1e6)",
+            "ergometer.job.exit_status": "\(exitStatus.map(String.init) ?? "unknown")",
+        ])
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

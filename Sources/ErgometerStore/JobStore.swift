@@ -1,0 +1,174 @@
+import GRDB
+
+/// SQLite persistence for jobs, their totals and time series, and the sampler's checkpoint
+/// (GRDB, WAL journal, versioned migrations). Lives in `<state dir>/ergometer.sqlite`.
+public final class JobStore: Sendable {
+    public static let fileName = "ergometer.sqlite"
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating and migrating as needed) the store in `directory`.
+    public init(directory: String) throws(StoreError) {
+        path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError.cannotOpen(path: path, underlying: error)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: StoredJob.databaseTableName) { table in
+                table.column("id", .text).primaryKey()
+                table.column("job_label", .text).notNull().indexed()
+                table.column("name", .text).notNull()
+                table.column("user", .text).notNull()
+                table.column("uid", .integer).notNull()
+                table.column("labels", .text).notNull()
+                table.column("command", .text).notNull()
+                table.column("started", .double).notNull()
+                table.column("ended", .double)
+                table.column("exit_status", .integer)
+                table.column("tracking", .text).notNull()
+                table.column("cgroup", .text)
+                table.column("pid", .integer).notNull()
+                table.column("processors", .integer)
+                table.column("hardware", .text).notNull()
+                table.column("boot_id", .text).notNull()
+            }
+            try db.create(table: JobTotals.databaseTableName) { table in
+                table.column("job", .text).primaryKey().references(StoredJob.databaseTableName, onDelete: .cascade)
+                for column in ["energy_uj", "package_uj", "dram_uj", "idle_share_uj", "rapl_uj", "model_uj", "cpu_usec", "last_usage_usec"] {
+                    table.column(column, .integer).notNull()
+                }
+                for column in ["co2_grams", "cost", "peak_watts", "intensity_g_per_kwh", "pue"] {
+                    table.column(column, .double).notNull()
+                }
+                table.column("temperatures", .text).notNull()
+                table.column("currency", .text)
+                table.column("flops", .double)
+            }
+            try db.create(table: JobSample.databaseTableName) { table in
+                table.column("job", .text).notNull().references(StoredJob.databaseTableName, onDelete: .cascade)
+                table.column("start", .double).notNull()
+                table.column("end", .double).notNull()
+                table.column("energy_uj", .integer).notNull()
+                table.column("cpu_usec", .integer).notNull()
+            }
+            try db.create(index: "job_samples_by_job", on: JobSample.databaseTableName, columns: ["job", "start"])
+            try db.create(table: Checkpoint.databaseTableName) { table in
+                table.column("boot_id", .text).primaryKey()
+                table.column("wall_time", .double).notNull()
+                table.column("ledger_since", .double).notNull()
+                table.column("monotonic_ns", .integer).notNull()
+                table.column("zones", .text).notNull()
+                table.column("busy_usec", .integer).notNull()
+                table.column("system_uj", .integer).notNull()
+                table.column("idle_uj", .integer).notNull()
+                table.column("source", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// The id the next job gets: one more than the largest so far.
+    public func nextJobNumber() throws(StoreError) -> Int {
+        try read { db in
+            (try Int.fetchOne(db, sql: "SELECT MAX(CAST(id AS INTEGER)) FROM jobs") ?? 0) + 1
+        }
+    }
+
+    public func insert(_ job: StoredJob, totals: JobTotals) throws(StoreError) {
+        try write { db in
+            try job.insert(db)
+            try totals.insert(db)
+        }
+    }
+
+    /// Saves everything a tick series produced, atomically: the checkpoint, job totals, new
+    /// samples, and jobs that ended.
+    public func save(checkpoint: Checkpoint, totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM checkpoint")
+            try checkpoint.insert(db)
+            for total in totals { try total.upsert(db) }
+            for sample in samples { try sample.insert(db) }
+            for job in endedJobs { try job.update(db) }
+        }
+    }
+
+    public func checkpoint() throws(StoreError) -> Checkpoint? {
+        try read { db in try Checkpoint.fetchOne(db) }
+    }
+
+    public func update(_ job: StoredJob) throws(StoreError) {
+        try write { db in try job.update(db) }
+    }
+
+    public func job(id: String) throws(StoreError) -> (StoredJob, JobTotals)? {
+        try read { db in
+            guard let job = try StoredJob.fetchOne(db, key: id) else { return nil }
+            return (job, try JobTotals.fetchOne(db, key: id) ?? JobTotals(jobID: id))
+        }
+    }
+
+    /// Jobs, newest first: running ones only unless `includeEnded`; one user's unless `uid` is nil.
+    public func jobs(includeEnded: Bool, uid: Int? = nil, limit: Int = 1000) throws(StoreError) -> [(StoredJob, JobTotals)] {
+        try read { db in
+            var request = StoredJob.order(sql: "CAST(id AS INTEGER) DESC").limit(limit)
+            if !includeEnded { request = request.filter(sql: "ended IS NULL") }
+            if let uid { request = request.filter(sql: "uid = ?", arguments: [uid]) }
+            let jobs = try request.fetchAll(db)
+            return try jobs.map { job in (job, try JobTotals.fetchOne(db, key: job.id) ?? JobTotals(jobID: job.id)) }
+        }
+    }
+
+    /// Jobs started in a ledger period (since `since`), for the ledger's job buckets.
+    public func totals(startedSince since: Double) throws(StoreError) -> [JobTotals] {
+        try read { db in
+            try JobTotals.fetchAll(db, sql: "SELECT job_totals.* FROM job_totals JOIN jobs ON jobs.id = job_totals.job WHERE jobs.started >= ?", arguments: [since])
+        }
+    }
+
+    public func samples(job: String) throws(StoreError) -> [JobSample] {
+        try read { db in try JobSample.filter(sql: "job = ?", arguments: [job]).order(sql: "start").fetchAll(db) }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw StoreError.failed(path: path, underlying: error) }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch { throw StoreError.failed(path: path, underlying: error) }
+    }
+}
+
+/// A store failure, with what it means for the user.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case cannotOpen(path: String, underlying: any Error)
+    case failed(path: String, underlying: any Error)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let error):
+            return "cannot open the job store \(path): \(Self.explain(error)). Check the state directory (--state-dir) exists and is writable; a corrupt file can be moved aside and ergod starts a new one."
+        case .failed(let path, let error):
+            return "job store \(path): \(Self.explain(error))"
+        }
+    }
+
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        switch error.resultCode {
+        case .SQLITE_FULL: return "the disk is full"
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return "the file is corrupt or not an SQLite database"
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return "no permission or no such directory (\(error.message ?? ""))"
+        default: return error.message ?? "\(error)"
+        }
+    }
+}

@@ -1,0 +1,178 @@
+public import GRDB
+
+/// A job as registered: who, what, how it is measured. Row of `jobs`.
+public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "jobs"
+
+    /// Sequential id, as text (`ergo report 12`).
+    public var id: String
+    /// The cross-box label (`job_id` in Prometheus).
+    public var jobID: String
+    public var name: String
+    public var user: String
+    public var uid: Int
+    public var labelsJSON: String
+    public var commandJSON: String
+    /// Unix seconds.
+    public var started: Double
+    public var ended: Double?
+    public var exitStatus: Int?
+    public var tracking: String
+    /// The job's cgroup path inside the hierarchy, or nil when tracked by process tree.
+    public var cgroup: String?
+    /// The process whose tree is the job.
+    public var pid: Int
+    public var processors: Int?
+    /// CPU model, logical CPUs, sockets and accelerators of the machine it ran on.
+    public var hardware: String
+    /// The boot it ran in; a job still open from another boot is closed on startup.
+    public var bootID: String
+
+    public init(
+        id: String, jobID: String, name: String, user: String, uid: Int, labelsJSON: String, commandJSON: String,
+        started: Double, ended: Double? = nil, exitStatus: Int? = nil, tracking: String, cgroup: String?, pid: Int,
+        processors: Int?, hardware: String, bootID: String
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.name = name
+        self.user = user
+        self.uid = uid
+        self.labelsJSON = labelsJSON
+        self.commandJSON = commandJSON
+        self.started = started
+        self.ended = ended
+        self.exitStatus = exitStatus
+        self.tracking = tracking
+        self.cgroup = cgroup
+        self.pid = pid
+        self.processors = processors
+        self.hardware = hardware
+        self.bootID = bootID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, jobID = "job_label", name, user, uid, labelsJSON = "labels", commandJSON = "command", started, ended,
+            exitStatus = "exit_status", tracking, cgroup, pid, processors, hardware, bootID = "boot_id"
+    }
+}
+
+/// What a job has used so far. Row of `job_totals`, rewritten at every checkpoint.
+public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "job_totals"
+
+    public var jobID: String
+    public var energyMicrojoules: Int64
+    public var packageMicrojoules: Int64
+    public var dramMicrojoules: Int64
+    public var idleShareMicrojoules: Int64
+    /// Energy measured by RAPL and estimated by the model; both non-zero means `mixed`.
+    public var raplMicrojoules: Int64
+    public var modelMicrojoules: Int64
+    public var cpuMicroseconds: Int64
+    public var co2Grams: Double
+    public var cost: Double
+    public var peakWatts: Double
+    /// The cumulative CPU counter (cgroup usage_usec or process-tree total) at the checkpoint.
+    public var lastUsageMicroseconds: Int64
+    /// Per sensor: `chip\tsensor` → [sum, count, max] of readings during the job, as JSON.
+    public var temperaturesJSON: String
+    /// Intensity (g/kWh, time-weighted over the job), PUE and price used.
+    public var intensityGramsPerKWh: Double
+    public var pue: Double
+    public var currency: String?
+    public var flops: Double?
+
+    public init(jobID: String) {
+        self.jobID = jobID
+        energyMicrojoules = 0
+        packageMicrojoules = 0
+        dramMicrojoules = 0
+        idleShareMicrojoules = 0
+        raplMicrojoules = 0
+        modelMicrojoules = 0
+        cpuMicroseconds = 0
+        co2Grams = 0
+        cost = 0
+        peakWatts = 0
+        lastUsageMicroseconds = 0
+        temperaturesJSON = "{}"
+        intensityGramsPerKWh = 0
+        pue = 1
+        currency = nil
+        flops = nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job", energyMicrojoules = "energy_uj", packageMicrojoules = "package_uj", dramMicrojoules = "dram_uj",
+            idleShareMicrojoules = "idle_share_uj", raplMicrojoules = "rapl_uj", modelMicrojoules = "model_uj",
+            cpuMicroseconds = "cpu_usec", co2Grams = "co2_grams", cost, peakWatts = "peak_watts",
+            lastUsageMicroseconds = "last_usage_usec", temperaturesJSON = "temperatures",
+            intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops
+    }
+}
+
+/// One point of a job's time series: energy and CPU over [start, end]. Full resolution (one per
+/// tick) for a job's first hour, then one per minute.
+public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "job_samples"
+
+    public var jobID: String
+    public var start: Double
+    public var end: Double
+    public var energyMicrojoules: Int64
+    public var cpuMicroseconds: Int64
+
+    public init(jobID: String, start: Double, end: Double, energyMicrojoules: Int64, cpuMicroseconds: Int64) {
+        self.jobID = jobID
+        self.start = start
+        self.end = end
+        self.energyMicrojoules = energyMicrojoules
+        self.cpuMicroseconds = cpuMicroseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job", start, end, energyMicrojoules = "energy_uj", cpuMicroseconds = "cpu_usec"
+    }
+}
+
+/// The host's ledger and the sampler's last counter readings, saved together every few seconds
+/// so that a restart in the same boot continues from them. Single row of `checkpoint`.
+public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "checkpoint"
+
+    public var bootID: String
+    /// Unix seconds of the reading, and of the ledger's start.
+    public var wallTime: Double
+    public var ledgerSince: Double
+    /// CLOCK_MONOTONIC of the reading (same boot only).
+    public var monotonicNanoseconds: Int64
+    /// Zone id (`intel-rapl:0`) → energy_uj.
+    public var zonesJSON: String
+    /// /proc/stat busy CPU time, microseconds.
+    public var busyMicroseconds: Int64
+    public var systemMicrojoules: Int64
+    public var idleMicrojoules: Int64
+    public var source: String
+
+    public init(
+        bootID: String, wallTime: Double, ledgerSince: Double, monotonicNanoseconds: Int64, zonesJSON: String,
+        busyMicroseconds: Int64, systemMicrojoules: Int64, idleMicrojoules: Int64, source: String
+    ) {
+        self.bootID = bootID
+        self.wallTime = wallTime
+        self.ledgerSince = ledgerSince
+        self.monotonicNanoseconds = monotonicNanoseconds
+        self.zonesJSON = zonesJSON
+        self.busyMicroseconds = busyMicroseconds
+        self.systemMicrojoules = systemMicrojoules
+        self.idleMicrojoules = idleMicrojoules
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bootID = "boot_id", wallTime = "wall_time", ledgerSince = "ledger_since",
+            monotonicNanoseconds = "monotonic_ns", zonesJSON = "zones", busyMicroseconds = "busy_usec",
+            systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj", source
+    }
+}

@@ -1,0 +1,89 @@
+/// The control API between `ergod`, `ergo` and training programs: HTTP/1.1 with JSON bodies
+/// on ergod's Unix socket. Paths carry the version; a breaking change gets a new one.
+public enum ControlAPI {
+    public static let version = "v1"
+    /// `ergod`'s socket unless `--socket` or `$ERGOMETER_SOCKET` says otherwise.
+    public static let defaultSocketPath = "/run/ergometer/ergod.sock"
+    /// Set by `ergo run` in the command's environment.
+    public static let jobIDEnvironment = "ERGOMETER_JOB_ID"
+    public static let socketEnvironment = "ERGOMETER_SOCKET"
+
+    public static let jobsPath = "/v1/jobs"
+    public static let ledgerPath = "/v1/ledger"
+    public static let healthPath = "/v1/health"
+    public static func jobPath(_ id: String) -> String { "/v1/jobs/\(id)" }
+    public static func endJobPath(_ id: String) -> String { "/v1/jobs/\(id)/end" }
+}
+
+/// `POST /v1/jobs`: start measuring a job. The caller's process (`pid`) is moved into the job's
+/// cgroup, so the command it then starts, and everything that command starts, is measured.
+public struct RegisterJobRequest: Codable, Sendable, Equatable {
+    public var name: String
+    /// A label that spans boxes (`job_id` in Prometheus); generated when absent.
+    public var jobID: String?
+    public var labels: [String: String]
+    public var command: [String]
+    /// The process to measure (with its descendants); must be the caller itself or its child.
+    public var pid: Int32
+    /// Processors the job declares (e.g. GPUs); nil means effective busy cores.
+    public var processors: Int?
+
+    public init(name: String, jobID: String?, labels: [String: String], command: [String], pid: Int32, processors: Int?) {
+        self.name = name
+        self.jobID = jobID
+        self.labels = labels
+        self.command = command
+        self.pid = pid
+        self.processors = processors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, jobID = "job_id", labels, command, pid, processors
+    }
+}
+
+/// How a job's CPU time is followed.
+public enum JobTracking: String, Codable, Sendable {
+    /// Its own cgroup v2 (`cpu.stat` usage_usec): exact, includes every descendant.
+    case cgroup
+    /// Its process tree in /proc: used where cgroups cannot be written; misses processes that
+    /// leave the tree (daemonized children) between two ticks.
+    case processTree = "process-tree"
+}
+
+public struct RegisterJobResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var jobID: String
+    public var tracking: JobTracking
+    /// Why the job is tracked by process tree, when it is.
+    public var trackingNote: String?
+
+    public init(id: String, jobID: String, tracking: JobTracking, trackingNote: String?) {
+        self.id = id
+        self.jobID = jobID
+        self.tracking = tracking
+        self.trackingNote = trackingNote
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, jobID = "job_id", tracking, trackingNote = "tracking_note"
+    }
+}
+
+/// `POST /v1/jobs/{id}/end`: the job's command exited.
+public struct EndJobRequest: Codable, Sendable, Equatable {
+    public var exitStatus: Int32
+
+    public init(exitStatus: Int32) { self.exitStatus = exitStatus }
+
+    enum CodingKeys: String, CodingKey { case exitStatus = "exit_status" }
+}
+
+/// An error body: what went wrong and what to do.
+public struct APIError: Codable, Sendable, Equatable, Error, CustomStringConvertible {
+    public var error: String
+
+    public init(_ error: String) { self.error = error }
+
+    public var description: String { error }
+}

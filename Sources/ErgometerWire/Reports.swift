@@ -1,0 +1,204 @@
+/// One line of `ergo jobs` (stable JSON keys: `id`, `name`, `user`, `started`, `ended`,
+/// `energy_joules`).
+public struct JobSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var jobID: String
+    public var name: String
+    public var user: String
+    /// Unix seconds.
+    public var started: Double
+    public var ended: Double?
+    public var exitStatus: Int32?
+    public var energyJoules: Double
+    public var source: String
+
+    public init(
+        id: String, jobID: String, name: String, user: String, started: Double, ended: Double?, exitStatus: Int32?,
+        energyJoules: Double, source: String
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.name = name
+        self.user = user
+        self.started = started
+        self.ended = ended
+        self.exitStatus = exitStatus
+        self.energyJoules = energyJoules
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, jobID = "job_id", name, user, started, ended, exitStatus = "exit_status",
+            energyJoules = "energy_joules", source
+    }
+}
+
+/// `ergo report ID` (stable JSON keys: `id`, `name`, `duration_seconds`, `cpu_seconds`,
+/// `energy_joules`, `co2_grams`, `source`, `exit_status`).
+public struct JobReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var jobID: String
+    public var name: String
+    public var user: String
+    public var command: [String]
+    public var labels: [String: String]
+    public var started: Double
+    public var ended: Double?
+    public var exitStatus: Int32?
+    public var durationSeconds: Double
+    public var cpuSeconds: Double
+    /// CPU-seconds / duration.
+    public var averageBusyCores: Double
+    public var energyJoules: Double
+    public var energyKWh: Double
+    /// The job's share of package energy and of DRAM energy, and of idle (proportional policy).
+    public var energyByDomain: EnergyByDomain
+    public var averagePowerWatts: Double
+    public var peakPowerWatts: Double
+    public var co2Grams: Double
+    public var carbonIntensityGramsPerKWh: Double
+    public var pue: Double
+    public var cost: Double?
+    public var currency: String?
+    /// `rapl` (measured) or `model` (estimated); `mixed` when both were used during the job.
+    public var source: String
+    public var tracking: JobTracking
+    public var hardware: String
+    public var temperatures: [TemperatureSummary]
+    public var flops: Double?
+    public var joulesPerFlop: Double?
+
+    public init(
+        id: String, jobID: String, name: String, user: String, command: [String], labels: [String: String], started: Double,
+        ended: Double?, exitStatus: Int32?, durationSeconds: Double, cpuSeconds: Double, averageBusyCores: Double,
+        energyJoules: Double, energyKWh: Double, energyByDomain: EnergyByDomain, averagePowerWatts: Double,
+        peakPowerWatts: Double, co2Grams: Double, carbonIntensityGramsPerKWh: Double, pue: Double, cost: Double?,
+        currency: String?, source: String, tracking: JobTracking, hardware: String, temperatures: [TemperatureSummary],
+        flops: Double?, joulesPerFlop: Double?
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.name = name
+        self.user = user
+        self.command = command
+        self.labels = labels
+        self.started = started
+        self.ended = ended
+        self.exitStatus = exitStatus
+        self.durationSeconds = durationSeconds
+        self.cpuSeconds = cpuSeconds
+        self.averageBusyCores = averageBusyCores
+        self.energyJoules = energyJoules
+        self.energyKWh = energyKWh
+        self.energyByDomain = energyByDomain
+        self.averagePowerWatts = averagePowerWatts
+        self.peakPowerWatts = peakPowerWatts
+        self.co2Grams = co2Grams
+        self.carbonIntensityGramsPerKWh = carbonIntensityGramsPerKWh
+        self.pue = pue
+        self.cost = cost
+        self.currency = currency
+        self.source = source
+        self.tracking = tracking
+        self.hardware = hardware
+        self.temperatures = temperatures
+        self.flops = flops
+        self.joulesPerFlop = joulesPerFlop
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, jobID = "job_id", name, user, command, labels, started, ended, exitStatus = "exit_status",
+            durationSeconds = "duration_seconds", cpuSeconds = "cpu_seconds", averageBusyCores = "average_busy_cores",
+            energyJoules = "energy_joules", energyKWh = "energy_kwh", energyByDomain = "energy_by_domain",
+            averagePowerWatts = "average_power_watts", peakPowerWatts = "peak_power_watts", co2Grams = "co2_grams",
+            carbonIntensityGramsPerKWh = "carbon_intensity_g_per_kwh", pue, cost, currency, source, tracking, hardware,
+            temperatures, flops, joulesPerFlop = "joules_per_flop"
+    }
+}
+
+/// A job's energy split by where it was measured.
+public struct EnergyByDomain: Codable, Sendable, Equatable {
+    public var packageJoules: Double
+    public var dramJoules: Double
+    /// The part of the job's energy that was the box's idle power (proportional policy).
+    public var idleShareJoules: Double
+
+    public init(packageJoules: Double, dramJoules: Double, idleShareJoules: Double) {
+        self.packageJoules = packageJoules
+        self.dramJoules = dramJoules
+        self.idleShareJoules = idleShareJoules
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case packageJoules = "package_joules", dramJoules = "dram_joules", idleShareJoules = "idle_share_joules"
+    }
+}
+
+/// Mean and maximum of one temperature sensor over a job.
+public struct TemperatureSummary: Codable, Sendable, Equatable {
+    public var chip: String
+    public var sensor: String
+    public var meanCelsius: Double
+    public var maxCelsius: Double
+
+    public init(chip: String, sensor: String, meanCelsius: Double, maxCelsius: Double) {
+        self.chip = chip
+        self.sensor = sensor
+        self.meanCelsius = meanCelsius
+        self.maxCelsius = maxCelsius
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case chip, sensor, meanCelsius = "mean_celsius", maxCelsius = "max_celsius"
+    }
+}
+
+/// `ergo ledger`: every joule measured since ergod started (or in the standalone run), and
+/// where it went. `measured_joules` equals the sum of the buckets exactly (in microjoules).
+public struct Ledger: Codable, Sendable, Equatable {
+    public var since: Double
+    public var measuredJoules: Double
+    public var measuredMicrojoules: UInt64
+    public var buckets: Buckets
+    public var source: String
+    /// Set while the store cannot be written: samples are kept in memory meanwhile.
+    public var storeError: String?
+
+    public struct Buckets: Codable, Sendable, Equatable {
+        /// Job id → joules.
+        public var jobs: [String: Double]
+        public var system: Double
+        public var idle: Double
+        public var jobsMicrojoules: [String: UInt64]
+        public var systemMicrojoules: UInt64
+        public var idleMicrojoules: UInt64
+
+        public init(jobsMicrojoules: [String: UInt64], systemMicrojoules: UInt64, idleMicrojoules: UInt64) {
+            self.jobsMicrojoules = jobsMicrojoules
+            self.systemMicrojoules = systemMicrojoules
+            self.idleMicrojoules = idleMicrojoules
+            jobs = jobsMicrojoules.mapValues { Double($0) / 1e6 }
+            system = Double(systemMicrojoules) / 1e6
+            idle = Double(idleMicrojoules) / 1e6
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case jobs, system, idle, jobsMicrojoules = "jobs_microjoules", systemMicrojoules = "system_microjoules",
+                idleMicrojoules = "idle_microjoules"
+        }
+    }
+
+    public init(since: Double, buckets: Buckets, source: String, storeError: String?) {
+        self.since = since
+        self.buckets = buckets
+        self.source = source
+        self.storeError = storeError
+        measuredMicrojoules = buckets.jobsMicrojoules.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules, +)
+        measuredJoules = Double(measuredMicrojoules) / 1e6
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case since, measuredJoules = "measured_joules", measuredMicrojoules = "measured_microjoules", buckets, source,
+            storeError = "store_error"
+    }
+}
