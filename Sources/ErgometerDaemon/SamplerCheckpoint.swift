@@ -4,6 +4,10 @@ import ErgometerStore
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Sampler {
     /// Saves totals, samples, ended jobs and the counter readings in one transaction. On failure
     /// (disk full, file deleted) everything stays in memory and is saved at the next checkpoint.
@@ -45,10 +49,7 @@ extension Sampler {
         guard let store else { return }
         do {
             for (job, _) in try store.jobs(includeEnded: false) where job.bootID != bootID {
-                var closed = job
-                closed.ended = job.started
-                try store.update(closed)
-                logger.warning("job from an earlier boot closed", metadata: ["ergometer.job.id": "\(job.id)"])
+                try close(job, in: store, reason: "it ran in an earlier boot")
             }
             guard let saved = try store.checkpoint(), saved.bootID == bootID else { return }
             let readings = (try? JSONDecoder().decode([String: UInt64].self, from: Data(saved.zonesJSON.utf8))) ?? [:]
@@ -74,5 +75,23 @@ extension Sampler {
         } catch {
             noteStoreFailure(error)
         }
+    }
+}
+
+extension Sampler {
+    /// For `ergo run` without a daemon: jobs a crashed earlier run left open, whose process is
+    /// gone or which ran in another boot, are closed (their totals as last saved).
+    public func closeAbandonedJobs() {
+        guard let store, let open = try? store.jobs(includeEnded: false) else { return }
+        for (job, _) in open where job.bootID != bootID || kill(pid_t(job.pid), 0) != 0 {
+            try? close(job, in: store, reason: "its process is gone")
+        }
+    }
+
+    func close(_ job: StoredJob, in store: JobStore, reason: String) throws {
+        var closed = job
+        closed.ended = (try? store.samples(job: job.id))?.last?.end ?? job.started  // its last measured moment
+        try store.update(closed)
+        logger.warning("open job closed: \(reason)", metadata: ["ergometer.job.id": "\(job.id)"])
     }
 }

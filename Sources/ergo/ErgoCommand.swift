@@ -12,7 +12,7 @@ struct Ergo: AsyncParsableCommand {
         commandName: "ergo",
         abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
         version: ErgometerVersion.string,
-        subcommands: [ProbeCommand.self, BenchCommand.self]
+        subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, LedgerCommand.self, BenchCommand.self]
     )
 }
 
@@ -32,6 +32,9 @@ enum ErgoMain {
             } else {
                 try command.run()
             }
+        } catch let failure as CommandFailure {
+            StandardError.write("ergo: \(failure.description)\n")
+            exit(1)
         } catch {
             if Ergo.exitCode(for: error) == .validationFailure {
                 StandardError.write(Ergo.fullMessage(for: error) + "\n")

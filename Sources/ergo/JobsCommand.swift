@@ -1,0 +1,68 @@
+import ArgumentParser
+import ErgometerStore
+import ErgometerWire
+
+/// `ergo jobs`: running jobs (all with --all), from ergod or a store.
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List measured jobs, newest first.")
+
+    @Flag(help: "Include ended jobs.")
+    var all = false
+
+    @Flag(help: "Print JSON: an array of {id, name, user, started, ended, energy_joules, ...}.")
+    var json = false
+
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() async throws {
+        let jobs: [JobSummary]
+        switch try daemon.source() {
+        case .daemon(let client):
+            do { jobs = try client.jobs(all: all) } catch { throw CommandFailure("\(error)") }
+        case .store(let store, _):
+            do {
+                jobs = try store.jobs(includeEnded: all).map { JobReportBuilder.summary(job: $0.0, totals: $0.1) }
+            } catch { throw CommandFailure(error.description) }
+        }
+        if json {
+            print(JSONOutput.string(jobs))
+            return
+        }
+        var rows = [["ID", "NAME", "USER", "STARTED", "STATE", "ENERGY (J)", "SOURCE"]]
+        for job in jobs {
+            rows.append([
+                job.id, job.name, job.user, ReportTextRenderer.timestamp(job.started),
+                job.ended == nil ? "running" : "exit \(job.exitStatus.map(String.init) ?? "?")",
+                Format.fixed(job.energyJoules, 3), job.source,
+            ])
+        }
+        print(jobs.isEmpty ? (all ? "no jobs" : "no running jobs (--all lists ended ones)") : Format.table(rows), terminator: jobs.isEmpty ? "\n" : "")
+    }
+}
+
+/// `ergo report ID`: one job's report.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Show one job's energy, power, CO2 and CPU report.")
+
+    @Argument(help: "The job's id (from `ergo jobs`).")
+    var id: String
+
+    @Flag(help: "Print JSON (keys documented in the README).")
+    var json = false
+
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() async throws {
+        let report: JobReport
+        switch try daemon.source() {
+        case .daemon(let client):
+            do { report = try client.report(id: id) } catch { throw CommandFailure("\(error)") }
+        case .store(let store, let directory):
+            let found: (StoredJob, JobTotals)?
+            do { found = try store.job(id: id) } catch { throw CommandFailure(error.description) }
+            guard let (job, totals) = found else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
+            report = JobReportBuilder.report(job: job, totals: totals, now: job.ended ?? job.started)
+        }
+        print(json ? JSONOutput.string(report) : ReportTextRenderer.render(report), terminator: json ? "\n" : "")
+    }
+}

@@ -1,0 +1,41 @@
+import ErgometerCore
+import ErgometerWire
+import Foundation
+
+/// A job report for a person: every figure with its unit, energy with its source.
+enum ReportTextRenderer {
+    static func render(_ report: JobReport) -> String {
+        let source = "[\(report.source)]"
+        var lines = ["Job \(report.id) \"\(report.name)\" (job_id \(report.jobID)), user \(report.user)"]
+        lines.append("  command:      \(report.command.joined(separator: " "))")
+        if !report.labels.isEmpty {
+            lines.append("  labels:       " + report.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        }
+        lines.append("  started:      \(timestamp(report.started))" + (report.ended.map { ", ended \(timestamp($0))" } ?? ", running"))
+        if let status = report.exitStatus { lines.append("  exit status:  \(status)") }
+        lines.append("  duration:     \(Format.fixed(report.durationSeconds, 2)) s")
+        lines.append("  CPU time:     \(Format.fixed(report.cpuSeconds, 2)) CPU-s, \(Format.fixed(report.averageBusyCores, 2)) busy cores on average (\(report.tracking.rawValue))")
+        lines.append("  energy:       \(Format.fixed(report.energyJoules, 3)) J = \(Format.fixed(report.energyKWh * 1000, 6)) Wh \(source)")
+        lines.append("    package \(Format.fixed(report.energyByDomain.packageJoules, 3)) J, DRAM \(Format.fixed(report.energyByDomain.dramJoules, 3)) J; of it idle share \(Format.fixed(report.energyByDomain.idleShareJoules, 3)) J")
+        lines.append("  power:        \(Format.fixed(report.averagePowerWatts, 2)) W average, \(Format.fixed(report.peakPowerWatts, 2)) W peak \(source)")
+        lines.append("  CO2:          \(Format.fixed(report.co2Grams, 4)) gCO2e at \(Format.fixed(report.carbonIntensityGramsPerKWh, 1)) g/kWh, PUE \(Format.fixed(report.pue, 2)) \(source)")
+        if let cost = report.cost, let currency = report.currency {
+            lines.append("  cost:         \(Format.fixed(cost, 6)) \(currency)")
+        }
+        if let flops = report.flops {
+            lines.append("  FLOPs:        \(flops)" + (report.joulesPerFlop.map { ", \($0) J/FLOP \(source)" } ?? ""))
+        }
+        for temperature in report.temperatures {
+            lines.append("  temperature:  \(temperature.chip) \(temperature.sensor): mean \(Format.fixed(temperature.meanCelsius, 1)) °C, max \(Format.fixed(temperature.maxCelsius, 1)) °C")
+        }
+        lines.append("  hardware:     \(report.hardware)")
+        lines.append("  source:       \(report.source) (\(report.source == "rapl" ? "measured by RAPL" : report.source == "model" ? "estimated by the power model" : "part measured, part estimated"))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func timestamp(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}
