@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ergoTests",
-            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo"],
+            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod"],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift
         ),

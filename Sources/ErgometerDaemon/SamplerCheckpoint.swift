@@ -46,6 +46,7 @@ extension Sampler {
     /// counter readings, so that the next tick covers the whole gap. Jobs left open by an
     /// earlier boot are closed.
     public func restore() {
+        defer { removeLeftoverCgroups() }
         guard let store else { return }
         do {
             for (job, _) in try store.jobs(includeEnded: false) where job.bootID != bootID {
@@ -66,7 +67,7 @@ extension Sampler {
                 let temperatures = (try? JSONDecoder().decode([String: [Double]].self, from: Data(totals.temperaturesJSON.utf8))) ?? [:]
                 active[job.id] = ActiveJob(
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
-                    owner: nil, temperatures: temperatures)
+                    owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)
             }
             logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
                 "ergometer.gap_seconds": "\(Double(MonotonicClock.nanoseconds() &- lastMonotonic) / 1e9)",
@@ -93,5 +94,19 @@ extension Sampler {
         closed.ended = (try? store.samples(job: job.id))?.last?.end ?? job.started  // its last measured moment
         try store.update(closed)
         logger.warning("open job closed: \(reason)", metadata: ["ergometer.job.id": "\(job.id)"])
+    }
+}
+
+extension Sampler {
+    /// Job cgroups of jobs no longer running (left behind by a crash, or still populated when
+    /// their job ended) are removed once empty.
+    func removeLeftoverCgroups() {
+        guard let cgroups else { return }
+        let parent = cgroups.hierarchy.directory(of: "/" + cgroups.subtree)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        let running = Set(active.keys.map { "job-" + $0 })
+        for entry in entries where entry.hasPrefix("job-") && !running.contains(entry) {
+            rmdir(parent + "/" + entry)  // fails, harmlessly, while processes remain
+        }
     }
 }

@@ -41,7 +41,7 @@ extension Sampler {
             id: id, jobID: jobID, name: request.name, user: user, uid: uid, labelsJSON: Self.json(request.labels),
             commandJSON: Self.json(request.command), started: lastWall, tracking: note == nil ? JobTracking.cgroup.rawValue : JobTracking.processTree.rawValue,
             cgroup: { if case .cgroup(let path) = tracking { return path } else { return nil } }(), pid: Int(request.pid),
-            processors: request.processors, hardware: hardware, bootID: bootID)
+            ownerCgroup: owner?.1, processors: request.processors, hardware: hardware, bootID: bootID)
         var totals = JobTotals(jobID: id)
         totals.lastUsageMicroseconds = Int64(baseline)
         totals.pue = carbon.pue

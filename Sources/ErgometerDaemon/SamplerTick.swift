@@ -60,6 +60,7 @@ extension Sampler {
         lastBusyMicroseconds = busy
         ticks += 1
         if ticks % 10 == 0 { endVanishedJobs() }
+        if ticks % 100 == 0 { removeLeftoverCgroups() }
         if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
     }
 

@@ -37,6 +37,7 @@ public final class JobStore: Sendable {
                 table.column("tracking", .text).notNull()
                 table.column("cgroup", .text)
                 table.column("pid", .integer).notNull()
+                table.column("owner_cgroup", .text)
                 table.column("processors", .integer)
                 table.column("hardware", .text).notNull()
                 table.column("boot_id", .text).notNull()

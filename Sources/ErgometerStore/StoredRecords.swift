@@ -22,6 +22,8 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var cgroup: String?
     /// The process whose tree is the job.
     public var pid: Int
+    /// The cgroup that process came from, to return it there when the job ends.
+    public var ownerCgroup: String?
     public var processors: Int?
     /// CPU model, logical CPUs, sockets and accelerators of the machine it ran on.
     public var hardware: String
@@ -31,8 +33,9 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
     public init(
         id: String, jobID: String, name: String, user: String, uid: Int, labelsJSON: String, commandJSON: String,
         started: Double, ended: Double? = nil, exitStatus: Int? = nil, tracking: String, cgroup: String?, pid: Int,
-        processors: Int?, hardware: String, bootID: String
+        ownerCgroup: String? = nil, processors: Int?, hardware: String, bootID: String
     ) {
+        self.ownerCgroup = ownerCgroup
         self.id = id
         self.jobID = jobID
         self.name = name
@@ -53,7 +56,8 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
 
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_label", name, user, uid, labelsJSON = "labels", commandJSON = "command", started, ended,
-            exitStatus = "exit_status", tracking, cgroup, pid, processors, hardware, bootID = "boot_id"
+            exitStatus = "exit_status", tracking, cgroup, pid, ownerCgroup = "owner_cgroup", processors, hardware,
+            bootID = "boot_id"
     }
 }
 
