@@ -88,6 +88,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "ErgometerDaemonTests",
+            dependencies: ["ErgometerDaemon", "ErgometerCore", "ErgometerStore", "ErgometerTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "ergoTests",
             dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod"],
             exclude: ["Snapshots"],

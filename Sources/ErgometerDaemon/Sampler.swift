@@ -40,6 +40,8 @@ public actor Sampler {
     /// Jobs ended since the last successful checkpoint (all of them when there is no store).
     var endedJobs: [String: (StoredJob, JobTotals)] = [:]
     var pendingSamples: [JobSample] = []
+    /// Registrations the store could not take yet; saved with the next checkpoint.
+    var unsavedJobs: [StoredJob] = []
     var endedSinceCheckpoint: [StoredJob] = []
     var nextJobNumber: Int
     var lastCheckpoint: UInt64

@@ -21,7 +21,9 @@ extension Sampler {
             systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource.rawValue)
         let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
         do {
-            try store.save(checkpoint: checkpoint, totals: totals, samples: pendingSamples, endedJobs: endedSinceCheckpoint)
+            try store.save(
+                checkpoint: checkpoint, newJobs: unsavedJobs, totals: totals, samples: pendingSamples, endedJobs: endedSinceCheckpoint)
+            unsavedJobs.removeAll()
             pendingSamples.removeAll(keepingCapacity: true)
             endedSinceCheckpoint.removeAll()
             endedJobs.removeAll()

@@ -49,6 +49,7 @@ extension Sampler {
         do {
             try store?.insert(stored, totals: totals)
         } catch {
+            unsavedJobs.append(stored)
             noteStoreFailure(error)
         }
         active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])

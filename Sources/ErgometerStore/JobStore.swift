@@ -93,10 +93,14 @@ public final class JobStore: Sendable {
 
     /// Saves everything a tick series produced, atomically: the checkpoint, job totals, new
     /// samples, and jobs that ended.
-    public func save(checkpoint: Checkpoint, totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]) throws(StoreError) {
+    /// `newJobs` are jobs whose registration could not be saved when it happened (disk full).
+    public func save(
+        checkpoint: Checkpoint, newJobs: [StoredJob] = [], totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]
+    ) throws(StoreError) {
         try write { db in
             try db.execute(sql: "DELETE FROM checkpoint")
             try checkpoint.insert(db)
+            for job in newJobs { try job.upsert(db) }
             for total in totals { try total.upsert(db) }
             for sample in samples { try sample.insert(db) }
             for job in endedJobs { try job.update(db) }
