@@ -14,7 +14,7 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	$(SWIFT) build -c $(CONFIGURATION) --product ergo
+	$(SWIFT) build -c $(CONFIGURATION)
 
 # Builds everything (tests included), fails on a warning in our own sources, runs the suite.
 test: deps
@@ -33,6 +33,11 @@ demo: build
 	  echo "== ergo probe --interval 1 on the intel-1s fixture (package, core, uncore, dram, psys, MMIO; each counter advancing at 20 W, CPUs 50% busy)"; \
 	  $(BIN)/ergo probe --interval 1 --sysfs-root $$tree/sys --procfs-root $$tree/proc; \
 	  wait; rm -rf $$tree
+	@echo "== ergo run: a shell loop measured as a job (no ergod here, so sampled in-process)"
+	@state=$$(mktemp -d /tmp/ergometer-demo-state-XXXXXX); \
+	  ERGOMETER_SOCKET=$$state/none.sock $(BIN)/ergo run --state-dir $$state --name demo-loop -- \
+	    sh -c 'i=0; while [ $$i -lt 400000 ]; do i=$$((i+1)); done'; \
+	  rm -rf $$state
 
 clean:
 	rm -rf .build .build-log.txt

@@ -117,3 +117,32 @@ final class RunningDaemon {
         process.waitUntilExit()
     }
 }
+
+/// The peer's uid (SO_PEERCRED) decides what a user sees: another user's job is neither listed
+/// nor reported nor ended for them.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root to run as two users (CI runs as root)"))
+struct DaemonAuthorizationTests {
+    @Test func anotherUsersJobIsHidden() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Fixtures.run("/bin/chmod", ["755", root])
+        let daemon = try RunningDaemon(root: root)
+        defer { daemon.stop() }
+        #expect(try daemon.ergo(["run", "--", "/bin/true"]).status == 0)
+        func asNobody(_ arguments: [String]) throws -> ProcessResult {
+            try ProcessResult.run(
+                "/usr/bin/setpriv",
+                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", BuiltProducts.executable("ergo")] + arguments
+                    + ["--socket", daemon.socket])
+        }
+        #expect(try daemon.ergo(["jobs", "--all"]).standardOutput.contains("root"))
+        let listed = try asNobody(["jobs", "--all", "--json"])
+        #expect(listed.status == 0, "\(listed.standardError)")
+        #expect(listed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || listed.standardOutput.contains("[]"))
+        let report = try asNobody(["report", "1"])
+        #expect(report.status == 1)
+        #expect(report.standardError.contains("403"))
+        #expect(report.standardError.contains("belongs to another user"))
+        #expect(daemon.log().contains("refused a report request"))
+    }
+}
