@@ -46,16 +46,34 @@ public struct CgroupV2: Sendable, Equatable {
     /// and its descendants, in microseconds. Counted even without the cpu controller enabled.
     public func cpuUsageMicroseconds(of cgroup: String) -> Result<UInt64, FileReadError> {
         let path = FilePath.join(directory(of: cgroup), "cpu.stat")
-        return SysfsFile.readText(path).flatMap { text in
-            Self.parseUsage(cpuStat: text[...]).map { .success($0) }
-                ?? .failure(FileReadError(path: path, errno: 0, detail: "(no usage_usec line)"))
+        return SysfsFile.withContents(path, Self.parseUsage(bytes:)).flatMap { usage in
+            usage.map { .success($0) } ?? .failure(FileReadError(path: path, errno: 0, detail: "(no usage_usec line)"))
         }
     }
 
     /// `usage_usec N` out of a `cpu.stat` text.
     public static func parseUsage(cpuStat: Substring) -> UInt64? {
-        for line in cpuStat.split(separator: "\n") where line.hasPrefix("usage_usec ") {
-            return UInt64(line.dropFirst("usage_usec ".count))
+        Array(cpuStat.utf8).withUnsafeBufferPointer(parseUsage(bytes:))
+    }
+
+    /// `usage_usec N` out of `cpu.stat` bytes; it is the first line, read every tick per job.
+    public static func parseUsage(bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        let key = Array("usage_usec ".utf8)
+        var lineStart = 0
+        while lineStart + key.count <= bytes.count {
+            if bytes[lineStart..<lineStart + key.count].elementsEqual(key) {
+                var value: UInt64 = 0
+                var index = lineStart + key.count
+                var digits = 0
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                    value = value &* 10 &+ UInt64(bytes[index] - 0x30)
+                    index += 1
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            while lineStart < bytes.count, bytes[lineStart] != 0x0A { lineStart += 1 }
+            lineStart += 1
         }
         return nil
     }

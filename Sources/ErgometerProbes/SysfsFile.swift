@@ -109,14 +109,30 @@ public enum SysfsFile {
         withContents(path) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Reads a whole file into one temporary buffer (grown by doubling, starting at 16 KiB) and
-    /// hands its bytes to `body`; nothing is kept on the heap after the call.
+    /// Reads a whole file and hands its bytes to `body`. Files that fit a page (cpu.stat,
+    /// /proc/stat on small machines) never touch the heap; larger ones go to a buffer that
+    /// doubles from 16 KiB. Nothing is kept after the call.
     public static func withContents<T>(
         _ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> T
     ) -> Result<T, FileReadError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
         defer { close(fd) }
+        let small: Result<T, FileReadError>? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: attributeLimit) { buffer in
+            var count = 0
+            while count < attributeLimit {
+                let got = read(fd, buffer.baseAddress! + count, attributeLimit - count)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    return .failure(FileReadError(path: path, errno: errno))
+                }
+                if got == 0 { return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count]))) }
+                count += got
+            }
+            return nil  // larger than a page: start over on the heap
+        }
+        if let small { return small }
+        guard lseek(fd, 0, SEEK_SET) == 0 else { return .failure(FileReadError(path: path, errno: errno)) }
         var capacity = 16 * 1024
         var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
