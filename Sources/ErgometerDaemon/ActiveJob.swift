@@ -73,8 +73,9 @@ struct ActiveJob {
     mutating func sample(start: Double, end: Double, microjoules: UInt64, cpuMicroseconds: UInt64) -> JobSample? {
         let tick = JobSample(jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(cpuMicroseconds))
         guard end - stored.started > 3600 else { return tick }
-        let minute = (end / 60).rounded(.down)
-        if var current = minuteSample, (current.start / 60).rounded(.down) == minute || current.end > minute * 60 {
+        // A tick belongs to the minute it started in, so each per-minute sample is one bucket.
+        let minute = (start / 60).rounded(.down)
+        if var current = minuteSample, (current.start / 60).rounded(.down) == minute {
             current.end = end
             current.energyMicrojoules += tick.energyMicrojoules
             current.cpuMicroseconds += tick.cpuMicroseconds
