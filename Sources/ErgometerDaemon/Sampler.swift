@@ -66,7 +66,8 @@ public actor Sampler {
         hardware = Self.fingerprint(cpu: cpu, memory: snapshot.memoryTotalBytes, pci: snapshot.pci)
         meter = EnergyMeter(sysfs: sysfs, model: model)
         lastSource = meter.hasRapl ? .rapl : .model
-        if let interval = Optional(configuration.intervalSeconds), let wrap = meter.shortestWrapSeconds, interval > wrap / 2 {
+        let interval = configuration.intervalSeconds
+        if let wrap = meter.shortestWrapSeconds, interval > wrap / 2 {
             throw ConfigurationError(file: "interval", problems: [
                 "daemon.interval_seconds = \(interval): a RAPL counter here can wrap in \(Int(wrap)) s at \(Int(EnergyMeter.plausibleZoneWatts)) W; sample at least every \(Int(wrap / 2)) s so no wrap goes unseen",
             ])

@@ -10,6 +10,12 @@ extension Sampler {
     /// tree where cgroups cannot be used.
     public func register(_ request: RegisterJobRequest, uid: Int, user: String) throws(APIError) -> RegisterJobResponse {
         guard request.pid > 0 else { throw APIError("pid \(request.pid): give the process to measure") }
+        // ergod runs as root: it moves only processes the caller owns into a job.
+        guard let processOwner = Self.realUID(of: request.pid, procfs: procfs) else { throw APIError("pid \(request.pid) does not exist") }
+        guard uid == 0 || processOwner == uid else {
+            logger.warning("refused to measure another user's process", metadata: ["ergometer.pid": "\(request.pid)", "ergometer.uid": "\(uid)"])
+            throw APIError("pid \(request.pid) belongs to another user; register your own process")
+        }
         tick()  // close the current window so the new job starts at a tick boundary
         let id = String(nextJobNumber)
         nextJobNumber += 1
@@ -94,6 +100,15 @@ extension Sampler {
             "ergometer.job.id": "\(id)", "ergometer.job.energy_joules": "\(Double(job.totals.energyMicrojoules) / 1e6)",
             "ergometer.job.exit_status": "\(exitStatus.map(String.init) ?? "unknown")",
         ])
+    }
+
+    /// The real uid of a process, from the `Uid:` line of /proc/<pid>/status.
+    static func realUID(of pid: Int32, procfs: ProcFS) -> Int? {
+        guard let status = try? SysfsFile.readText(procfs.path("\(pid)/status")).get() else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("Uid:") {
+            return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -144,5 +144,12 @@ struct DaemonAuthorizationTests {
         #expect(report.standardError.contains("403"))
         #expect(report.standardError.contains("belongs to another user"))
         #expect(daemon.log().contains("refused a report request"))
+        // Nor may a user have ergod move another user's process into a job.
+        let registration = try ProcessResult.run(
+            "/usr/bin/setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/curl", "-s", "--unix-socket", daemon.socket,
+             "-X", "POST", "-d", "{\"name\":\"x\",\"labels\":{},\"command\":[],\"pid\":1}", "http://ergod/v1/jobs"])
+        #expect(registration.standardOutput.contains("belongs to another user"), "\(registration.standardOutput)")
+        #expect(daemon.log().contains("refused to measure another user's process"))
     }
 }
