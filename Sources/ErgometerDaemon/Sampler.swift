@@ -19,6 +19,8 @@ public actor Sampler {
     let store: JobStore?
     let sysfs: SysFS
     let procfs: ProcFS
+    /// Reads temperatures on the tick (libsensors on the live /sys, hwmon files elsewhere).
+    let probe: MachineProbe
     let cgroups: CgroupJobs?
     let cgroupUnavailable: String?
     let hardware: String
@@ -59,7 +61,7 @@ public actor Sampler {
         self.store = store
         sysfs = SysFS(root: configuration.sysfsRoot)
         procfs = ProcFS(root: configuration.procfsRoot)
-        let probe = MachineProbe(sysfs: sysfs, procfs: procfs)
+        probe = MachineProbe(sysfs: sysfs, procfs: procfs)
         let snapshot = probe.snapshot()
         let cpu = snapshot.cpuInfo ?? CPUInfo(model: "unknown", logicalCPUs: max(snapshot.cpuStat?.perCPU.count ?? 1, 1), sockets: 1, virtualized: false)
         model = PowerModel.forMachine(cpu: cpu, tdpWatts: configuration.tdpWatts, idleWatts: configuration.idleWatts)

@@ -38,7 +38,7 @@ extension Sampler {
             energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: usage,
             busyCPUMicroseconds: busyDelta, idleWatts: idleWatts, policy: configuration.idlePolicy)
 
-        let temperatures = active.isEmpty ? [] : temperatureReadings()
+        let temperatures = active.isEmpty ? [] : probe.temperatures().temperatures
         for (id, microjoules) in split.jobs {
             guard var job = active[id] else { continue }
             job.add(
@@ -74,11 +74,6 @@ extension Sampler {
         case .cgroup(let path): return try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()
         case .processTree(let root): return ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root)
         }
-    }
-
-    func temperatureReadings() -> [TemperatureReading] {
-        let probe = MachineProbe(sysfs: sysfs, procfs: procfs)
-        return probe.usesLibsensors ? SensorsLibraryReader().read().temperatures : HwmonSysfsReader(sysfs: sysfs).read().temperatures
     }
 
     func appendSample(_ sample: JobSample) {

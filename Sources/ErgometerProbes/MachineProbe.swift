@@ -34,6 +34,11 @@ public struct MachineProbe: Sendable {
         temperatureReader == .libsensors || (temperatureReader == .automatic && sysfs.isLiveSystem)
     }
 
+    /// Temperatures from the reader this probe uses (see `usesLibsensors`).
+    public func temperatures() -> (temperatures: [TemperatureReading], issues: [ProbeIssue]) {
+        usesLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: sysfs).read()
+    }
+
     /// The counters only (RAPL, /proc/stat, boot id), read as close together as possible.
     /// This is what an interval needs at its two ends.
     public func counters() -> MachineSnapshot {
@@ -68,8 +73,7 @@ public struct MachineProbe: Sendable {
         case .failure(let error):
             snapshot.issues.append(ProbeIssueMessages.unreadable(error, consequence: "memory size unknown"))
         }
-        let (temperatures, temperatureIssues) =
-            usesLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: sysfs).read()
+        let (temperatures, temperatureIssues) = self.temperatures()
         snapshot.temperatures = temperatures
         snapshot.issues += temperatureIssues
         let (devices, pciIssues) = PCIReader(sysfs: sysfs).read()

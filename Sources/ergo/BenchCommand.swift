@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
             ("/proc/stat parse", measure { sink &+= (try? ProcStatReader.read(procfs: roots.procfs).get())?.perCPU.count ?? 0 }),
             ("probe counters (RAPL discovery + read, /proc/stat, boot_id)", measure { sink &+= probe.counters().rapl.count }),
             ("temperatures (\(probe.usesLibsensors ? "libsensors" : "hwmon files"))", measure(iterations: max(iterations / 20, 10)) {
-                sink &+= (probe.usesLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: roots.sysfs).read()).temperatures.count
+                sink &+= probe.temperatures().temperatures.count
             }),
             ("PCI inventory (libpci + pci.ids)", measure(iterations: max(iterations / 20, 10)) {
                 sink &+= PCIReader(sysfs: roots.sysfs).read().devices.count

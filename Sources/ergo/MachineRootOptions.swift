@@ -1,6 +1,12 @@
 import ArgumentParser
 import ErgometerProbes
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Where the machine is read from: the live kernel, or a captured tree for tests and demos.
 struct MachineRootOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Root of the sysfs tree (powercap, hwmon, PCI).", valueName: "DIR"))
@@ -23,9 +29,3 @@ struct MachineRootOptions: ParsableArguments {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
