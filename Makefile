@@ -6,7 +6,15 @@ CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 DEMO_TREE = $(shell mktemp -d /tmp/ergometer-demo-XXXXXX)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo clean install install-files
+
+# Where `make install` puts things: binaries in $(PREFIX)/bin, the unit in $(UNITDIR), the
+# configuration in $(SYSCONFDIR)/ergometer (kept if one is there), all under $(DESTDIR).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/ergometer
+INSTALL_FROM ?= .build/release
 
 all: build
 
@@ -38,6 +46,24 @@ demo: build
 	  ERGOMETER_SOCKET=$$state/none.sock $(BIN)/ergo run --state-dir $$state --name demo-loop -- \
 	    sh -c 'i=0; while [ $$i -lt 400000 ]; do i=$$((i+1)); done'; \
 	  rm -rf $$state
+
+# Release build, then the files. `make install-files INSTALL_FROM=.build/debug` skips the build.
+install:
+	$(MAKE) build CONFIGURATION=release
+	$(MAKE) install-files INSTALL_FROM=.build/release
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/ergometer $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(INSTALL_FROM)/ergod $(INSTALL_FROM)/ergo $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's#/usr/local/bin/#$(PREFIX)/bin/#g' -e 's#/usr/local/share/doc/#$(PREFIX)/share/doc/#g' \
+	  -e 's#/etc/ergometer/#$(SYSCONFDIR)/ergometer/#g' systemd/ergod.service > $(DESTDIR)$(UNITDIR)/ergod.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ergod.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml; the shipped one is ergometer.toml.dist"; \
+	  install -m 0644 Config/ergometer.toml $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml.dist; \
+	else install -m 0644 Config/ergometer.toml $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml; fi
+	install -m 0644 README.md Config/prometheus.yml Config/grafana-dashboard.json $(DESTDIR)$(DOCDIR)/
+	@echo "installed; then: systemctl daemon-reload && systemctl enable --now ergod"
 
 clean:
 	rm -rf .build .build-log.txt

@@ -34,7 +34,7 @@ public enum ConfigurationLoader {
 
         for section in table.keys {
             guard let sectionTable = table[section]?.table else {
-                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [carbon], [jobs]")
+                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [carbon], [jobs], [metrics]")
                 continue
             }
             for key in sectionTable.keys {
@@ -77,6 +77,9 @@ public enum ConfigurationLoader {
         case "carbon.intensity_g_per_kwh": configuration.intensityGramsPerKWh = number
         case "carbon.pue": configuration.pue = number
         case "carbon.price_per_kwh": configuration.pricePerKWh = number
+        case "metrics.energy_resolution_joules": configuration.energyResolutionJoules = number
+        case "metrics.update_interval_seconds": configuration.metricsUpdateSeconds = number
+        case "metrics.ended_job_grace_seconds": configuration.endedJobGraceSeconds = number
         default: preconditionFailure("number key \(path) not assigned")
         }
     }
@@ -96,6 +99,7 @@ public enum ConfigurationLoader {
         case "carbon.price_csv": configuration.priceCSV = string
         case "carbon.currency": configuration.currency = string
         case "jobs.cgroup_subtree": configuration.cgroupSubtree = string
+        case "metrics.listen": configuration.metricsListen = string
         default: preconditionFailure("string key \(path) not assigned")
         }
         return nil

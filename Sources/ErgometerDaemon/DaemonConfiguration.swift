@@ -29,8 +29,20 @@ public struct DaemonConfiguration: Sendable, Equatable {
     // [jobs]
     /// The cgroup (under the cgroup2 mount) that holds one child cgroup per job.
     public var cgroupSubtree = "ergometer"
+    // [metrics]
+    /// `host:port` of the /metrics listener, or `off`.
+    public var metricsListen = "127.0.0.1:9477"
+    /// Exported energy is floored to this many joules (0.001 at the finest: the side-channel rule).
+    public var energyResolutionJoules = 0.001
+    /// Exported values change at most this often, seconds; 0: every sampling tick.
+    public var metricsUpdateSeconds = 0.0
+    /// Ended jobs stay in /metrics this long, seconds, then leave (their totals stay in the store).
+    public var endedJobGraceSeconds = 300.0
 
     public init() {}
+
+    /// The listener's address; nil when `off`.
+    public var metricsAddress: ListenAddress? { try? ListenAddress.parse(metricsListen) }
 
     /// Every key of the file: `section.key`, with its TOML type, for validation and documentation.
     static let keys: [String: ConfigurationValueKind] = [
@@ -40,6 +52,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "carbon.intensity_g_per_kwh": .number, "carbon.intensity_csv": .string, "carbon.pue": .number,
         "carbon.price_per_kwh": .number, "carbon.price_csv": .string, "carbon.currency": .string,
         "jobs.cgroup_subtree": .string,
+        "metrics.listen": .string, "metrics.energy_resolution_joules": .number, "metrics.update_interval_seconds": .number,
+        "metrics.ended_job_grace_seconds": .number,
     ]
 
     /// Problems with the values themselves, all at once.
@@ -69,7 +83,45 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if cgroupSubtree.isEmpty || cgroupSubtree.hasPrefix("/") || cgroupSubtree.contains("..") {
             problems.append("jobs.cgroup_subtree = \"\(cgroupSubtree)\": must be a relative cgroup path without ..")
         }
+        do {
+            _ = try ListenAddress.parse(metricsListen)
+        } catch {
+            problems.append("metrics.listen = \"\(metricsListen)\": \(error.reason)")
+        }
+        if !(energyResolutionJoules >= 0.001 && energyResolutionJoules <= 1_000_000) {
+            problems.append("metrics.energy_resolution_joules = \(energyResolutionJoules): must be between 0.001 (1 mJ, the finest ergod exports) and 1000000")
+        }
+        if !(metricsUpdateSeconds == 0 || (metricsUpdateSeconds >= intervalSeconds && metricsUpdateSeconds <= 3600)) {
+            problems.append("metrics.update_interval_seconds = \(metricsUpdateSeconds): 0 (every tick) or from the sampling interval up to 3600")
+        }
+        if !(endedJobGraceSeconds >= 0 && endedJobGraceSeconds <= 86_400) {
+            problems.append("metrics.ended_job_grace_seconds = \(endedJobGraceSeconds): must be between 0 and 86400")
+        }
         return problems
+    }
+
+    /// The seconds between two publications of /metrics values: never shorter than a tick.
+    var metricsPublishSeconds: Double { max(metricsUpdateSeconds, intervalSeconds) }
+
+    /// The keys a SIGHUP can change; the others need a restart.
+    static let reloadableKeys: Set<String> = [
+        "daemon.checkpoint_seconds", "power.idle_policy", "power.idle_watts", "carbon.intensity_g_per_kwh",
+        "carbon.intensity_csv", "carbon.pue", "carbon.price_per_kwh", "carbon.price_csv", "carbon.currency",
+        "metrics.energy_resolution_joules", "metrics.update_interval_seconds", "metrics.ended_job_grace_seconds",
+    ]
+
+    /// The keys whose values differ from `other`'s and need a restart to take effect.
+    func restartOnlyDifferences(from other: DaemonConfiguration) -> [String] {
+        var keys: [String] = []
+        if intervalSeconds != other.intervalSeconds { keys.append("daemon.interval_seconds") }
+        if stateDirectory != other.stateDirectory { keys.append("daemon.state_dir") }
+        if socketPath != other.socketPath { keys.append("daemon.socket") }
+        if sysfsRoot != other.sysfsRoot { keys.append("daemon.sysfs_root") }
+        if procfsRoot != other.procfsRoot { keys.append("daemon.procfs_root") }
+        if tdpWatts != other.tdpWatts { keys.append("power.tdp_watts") }
+        if cgroupSubtree != other.cgroupSubtree { keys.append("jobs.cgroup_subtree") }
+        if metricsListen != other.metricsListen { keys.append("metrics.listen") }
+        return keys
     }
 }
 

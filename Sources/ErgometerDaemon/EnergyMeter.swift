@@ -20,6 +20,10 @@ struct EnergyMeter {
     private(set) var zones: [PowercapZone] = []
     private(set) var last: [PowercapZoneID: EnergyCounterReading] = [:]
     private var rediscoverAfterNanoseconds: UInt64 = 0
+    /// Energy counted per zone since ergod started (what /metrics exports per zone).
+    private(set) var zoneTotals: [PowercapZoneID: UInt64] = [:]
+    /// Energy of the ticks the model estimated.
+    private(set) var modelTotal: UInt64 = 0
     /// Highest power a single zone is believed able to draw; a wrap implying more is a reset.
     static let plausibleZoneWatts = 4000.0
 
@@ -95,11 +99,13 @@ struct EnergyMeter {
                 continue
             }
             if zone.domain == .dram { dram += delta } else { package += delta }
+            zoneTotals[zone.id, default: 0] += delta
         }
         if !zones.isEmpty && reason == nil {
             return Reading(microjoules: package + dram, packageMicrojoules: package, dramMicrojoules: dram, source: .rapl)
         }
         let estimate = UInt64((model.watts(utilization: busyRatio) * max(seconds, 0) * 1e6).rounded())
+        modelTotal += estimate
         return Reading(microjoules: estimate, packageMicrojoules: estimate, dramMicrojoules: 0, source: .model, fallbackReason: reason)
     }
 }

@@ -13,8 +13,8 @@ public import Logging
 /// An actor: ticks, registrations and queries never interleave, and its reads run on the
 /// cooperative pool, never on the HTTP server's event loops.
 public actor Sampler {
-    public let configuration: DaemonConfiguration
-    let carbon: CarbonAccounting
+    public internal(set) var configuration: DaemonConfiguration
+    var carbon: CarbonAccounting
     let logger: Logger
     let store: JobStore?
     let sysfs: SysFS
@@ -32,6 +32,8 @@ public actor Sampler {
     var lastMonotonic: UInt64
     var lastWall: Double
     var lastBusyMicroseconds: UInt64
+    /// Busy share of all CPUs over the last tick (0 to 1), for /metrics.
+    var lastBusyRatio: Double?
     var ledgerSince: Double
     var systemMicrojoules: UInt64 = 0
     var idleMicrojoules: UInt64 = 0
@@ -49,6 +51,9 @@ public actor Sampler {
     var lastCheckpoint: UInt64
     public internal(set) var storeError: String?
     public internal(set) var ticks: UInt64 = 0
+    /// What /metrics serves; published from the sampler's state, read without the actor.
+    public nonisolated let board = MetricsBoard()
+    var exported: MetricsExportState
 
     /// At most this many samples wait in memory while the store cannot be written.
     static let pendingSampleLimit = 1_000_000
@@ -90,6 +95,8 @@ public actor Sampler {
         lastCheckpoint = lastMonotonic
         nextJobNumber = (try? store?.nextJobNumber()) ?? 1
         meter.prime(bootID: bootID)
+        exported = MetricsExportState(resolution: EnergyResolution(joules: configuration.energyResolutionJoules))
+        board.setMinimumAge(nanoseconds: UInt64(configuration.metricsPublishSeconds * 1e9))
     }
 
     static func busyMicroseconds(_ stat: CPUStat?) -> UInt64 {
@@ -105,16 +112,22 @@ public actor Sampler {
     }
 
     /// Samples every `intervalSeconds` until cancelled (graceful shutdown), then checkpoints.
-    public func run() async {
+    /// Tells systemd (when it started ergod) about readiness, status and liveness as it goes.
+    public func run(notifier: SystemdNotifier? = nil) async {
+        var notifier = notifier
         let interval = Duration.nanoseconds(Int64(configuration.intervalSeconds * 1e9))
         let clock = ContinuousClock()
         var deadline = clock.now + interval
         while !Task.isCancelled {
             do { try await clock.sleep(until: deadline) } catch { break }
+            let late = clock.now - deadline
+            exported.tickLateness.observe(Double(late.components.seconds) + Double(late.components.attoseconds) / 1e18)
             tick()
+            notifier?.tickCompleted(ticks: ticks, jobs: active.count, source: lastSource, storeError: storeError)
             deadline = deadline + interval
             if clock.now > deadline { deadline = clock.now + interval }  // fell behind: do not burst
         }
+        notifier?.stopping()
         checkpoint()
     }
 }

@@ -38,6 +38,7 @@ extension Sampler {
 
     func noteStoreFailure(_ error: any Error) {
         let message = "\(error)"
+        exported.count("store")
         if storeError != message {
             logger.error("cannot write the job store; sampling goes on in memory and is saved when it can be", metadata: ["ergometer.error": "\(message)"])
         }

@@ -1,17 +1,19 @@
 public import ServiceLifecycle
 
-/// Runs the sampler as a service: ticks until graceful shutdown, then a final checkpoint.
+/// Runs the sampler as a service: ticks until graceful shutdown (SIGTERM), then a final checkpoint.
 public struct SamplerService: Service {
     let sampler: Sampler
+    let notifier: SystemdNotifier?
 
-    public init(sampler: Sampler) {
+    public init(sampler: Sampler, notifier: SystemdNotifier? = nil) {
         self.sampler = sampler
+        self.notifier = notifier
     }
 
     public func run() async throws {
         await sampler.restore()
         await cancelWhenGracefulShutdown {
-            await sampler.run()
+            await sampler.run(notifier: notifier)
         }
     }
 }

@@ -11,12 +11,14 @@ extension Sampler {
         let seconds = Double(now &- lastMonotonic) / 1e9
         guard seconds > 0 else { return }
         let stat = try? ProcStatReader.read(procfs: procfs).get()
+        if stat == nil { exported.count("procstat") }
         let busy = Self.busyMicroseconds(stat)
         let busyDelta = busy >= lastBusyMicroseconds ? busy - lastBusyMicroseconds : 0
         let capacity = seconds * 1e6 * Double(max(stat?.perCPU.count ?? 1, 1))
         let busyRatio = capacity > 0 ? min(Double(busyDelta) / capacity, 1) : 0
 
         let energy = meter.measure(seconds: seconds, busyRatio: busyRatio, bootID: bootID, now: now)
+        if energy.fallbackReason != nil { exported.count("rapl") }
         if energy.source != lastSource {
             if energy.source == .model {
                 logger.warning("RAPL unusable, this tick is estimated by the model", metadata: ["ergometer.reason": "\(energy.fallbackReason ?? "no zones")"])
@@ -30,7 +32,9 @@ extension Sampler {
         var usage: [String: UInt64] = [:]
         var usageNow: [String: UInt64] = [:]
         for (id, job) in active {
-            let current = cpuUsage(of: job) ?? job.lastUsage
+            let read = cpuUsage(of: job)
+            if read == nil { exported.count("cgroup") }
+            let current = read ?? job.lastUsage
             usage[id] = current >= job.lastUsage ? current - job.lastUsage : 0
             usageNow[id] = current
         }
@@ -39,6 +43,7 @@ extension Sampler {
             busyCPUMicroseconds: busyDelta, idleWatts: idleWatts, policy: configuration.idlePolicy)
 
         let temperatures = active.isEmpty ? [] : probe.temperatures().temperatures
+        lastBusyRatio = busyRatio
         for (id, microjoules) in split.jobs {
             guard var job = active[id] else { continue }
             job.add(
@@ -59,9 +64,11 @@ extension Sampler {
         lastWall = wall
         lastBusyMicroseconds = busy
         ticks += 1
+        board.tickCompleted(ticks)
         if ticks % 10 == 0 { endVanishedJobs() }
         if ticks % 100 == 0 { removeLeftoverCgroups() }
         if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
+        exported.tickSeconds.observe(Double(MonotonicClock.nanoseconds() &- now) / 1e9)
     }
 
     /// Configured idle power, else learned from RAPL, else the model's.

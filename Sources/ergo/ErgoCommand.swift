@@ -1,4 +1,5 @@
 import ArgumentParser
+import ErgometerWire
 
 #if canImport(Glibc)
 import Glibc
@@ -11,13 +12,9 @@ struct Ergo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ergo",
         abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
-        version: ErgometerVersion.string,
+        version: ErgometerVersion.current,
         subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, LedgerCommand.self, BenchCommand.self]
     )
-}
-
-enum ErgometerVersion {
-    static let string = "0.1.0"
 }
 
 /// Entry point. Exit status: the subcommand's own, and 2 for bad arguments (not

@@ -5,10 +5,11 @@ import ErgometerWire
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `ergod`: the Ergometer daemon. Samples the machine, attributes energy to jobs, answers the
-/// control API on a Unix socket.
+/// control API on a Unix socket and serves /metrics on loopback TCP.
 @main
 struct Ergod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,9 @@ struct Ergod: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Sampling interval, 0.05 to 60 seconds (default 1).", valueName: "SECONDS"))
     var interval: Double?
+
+    @Option(help: ArgumentHelp("Address of the /metrics listener, host:port or off (default 127.0.0.1:9477).", valueName: "ADDRESS"))
+    var listen: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -73,26 +77,58 @@ struct Ergod: AsyncParsableCommand {
             },
             logger: logger
         )
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        let overrides = self
+        var services: [any Service] = [
+            application,
+            SamplerService(sampler: sampler, notifier: notifier),
+            ConfigurationReloader(file: config, sampler: sampler, notifier: notifier, logger: logger) { overrides.applyFlags(to: $0) },
+        ]
+        if let address = configuration.metricsAddress {
+            if !address.isLoopback {
+                logger.warning("/metrics listens beyond loopback: anyone who can reach it sees job names and users", metadata: ["ergometer.listen": "\(address)"])
+            }
+            services.append(Application(
+                router: MetricsRoutes.router(sampler: sampler),
+                configuration: .init(address: .hostname(address.host, port: address.port), serverName: "ergod"),
+                onServerRunning: { channel in
+                    logger.info("metrics listening", metadata: ["ergometer.listen": "\(channel.localAddress.map { "\($0)" } ?? "\(address)")"])
+                },
+                logger: logger
+            ))
+        }
         let group = ServiceGroup(
-            services: [application, SamplerService(sampler: sampler)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        try await group.run()
-        unlink(socketPath)
+        defer { unlink(socketPath) }
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ValidationError("cannot listen for /metrics on \(configuration.metricsListen): the address is in use (another ergod, or node_exporter?); set metrics.listen in the config or --listen host:port, or \"off\"")
+        }
     }
 
     /// Defaults, then the file, then the flags; validated together.
     func resolvedConfiguration() throws(ConfigurationError) -> DaemonConfiguration {
         var configuration = DaemonConfiguration()
         if let config { configuration = try ConfigurationLoader.load(file: config) }
+        configuration = applyFlags(to: configuration)
+        let problems = configuration.validationProblems()
+        if !problems.isEmpty { throw ConfigurationError(file: config ?? "command line", problems: problems) }
+        return configuration
+    }
+
+    /// The flags given override the file's values (at start and at every reload).
+    func applyFlags(to file: DaemonConfiguration) -> DaemonConfiguration {
+        var configuration = file
         if let sysfsRoot { configuration.sysfsRoot = sysfsRoot }
         if let procfsRoot { configuration.procfsRoot = procfsRoot }
         if let stateDir { configuration.stateDirectory = stateDir }
         if let socket { configuration.socketPath = socket }
         if let interval { configuration.intervalSeconds = interval }
-        let problems = configuration.validationProblems()
-        if !problems.isEmpty { throw ConfigurationError(file: config ?? "command line", problems: problems) }
+        if let listen { configuration.metricsListen = listen }
         return configuration
     }
 }

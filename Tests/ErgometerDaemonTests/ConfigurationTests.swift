@@ -76,3 +76,50 @@ struct ConfigurationTests {
         }
     }
 }
+
+/// The [metrics] section: addresses, and the side-channel floor that cannot be lowered.
+struct MetricsConfigurationTests {
+    @Test(arguments: [
+        ("127.0.0.1:9477", ListenAddress(host: "127.0.0.1", port: 9477)), ("[::1]:9100", ListenAddress(host: "::1", port: 9100)),
+        ("0.0.0.0:0", ListenAddress(host: "0.0.0.0", port: 0)), ("localhost:80", ListenAddress(host: "localhost", port: 80)),
+    ])
+    func addressesParse(text: String, expected: ListenAddress) throws {
+        #expect(try ListenAddress.parse(text) == expected)
+    }
+
+    @Test func offMeansNoListener() throws {
+        #expect(try ListenAddress.parse("off") == nil)
+        var configuration = DaemonConfiguration()
+        configuration.metricsListen = "off"
+        #expect(configuration.validationProblems().isEmpty)
+        #expect(configuration.metricsAddress == nil)
+    }
+
+    @Test(arguments: ["9477", "127.0.0.1", ":9477", "127.0.0.1:99999", "::1:9477", "[::1]9477", "host:port"])
+    func badAddressesAreRefusedWithTheFix(text: String) {
+        var configuration = DaemonConfiguration()
+        configuration.metricsListen = text
+        let problems = configuration.validationProblems()
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("metrics.listen = \"\(text)\":") == true, "\(problems)")
+    }
+
+    @Test func theEnergyFloorCannotBeLoweredBelowOneMillijoule() {
+        do {
+            _ = try ConfigurationLoader.parse("[metrics]\nenergy_resolution_joules = 0.0001\nupdate_interval_seconds = 0.5\n", file: "m.toml")
+            Issue.record("a resolution finer than 1 mJ was accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("energy_resolution_joules = 0.0001: must be between 0.001 (1 mJ") })
+            #expect(error.problems.contains { $0.contains("update_interval_seconds = 0.5: 0 (every tick) or from the sampling interval") })
+        }
+    }
+
+    @Test func coarserValuesAreAccepted() throws {
+        let configuration = try ConfigurationLoader.parse(
+            "[metrics]\nlisten = \"[::1]:9500\"\nenergy_resolution_joules = 1\nupdate_interval_seconds = 15\nended_job_grace_seconds = 60\n", file: "m.toml")
+        #expect(configuration.metricsAddress == ListenAddress(host: "::1", port: 9500))
+        #expect(configuration.energyResolutionJoules == 1)
+        #expect(configuration.metricsUpdateSeconds == 15)
+        #expect(configuration.endedJobGraceSeconds == 60)
+    }
+}

@@ -51,18 +51,28 @@ public struct ProcessResult: Sendable {
     public var standardOutput: String
     public var standardError: String
 
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+    /// Runs to completion; `input` goes to its standard input (then closed), else /dev/null.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: [UInt8]? = nil) throws
         -> ProcessResult
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        if let input {
+            let writer = inputPipe.fileHandleForWriting
+            Thread {
+                writer.write(Data(input))
+                try? writer.close()
+            }.start()
+        }
         // Drain both pipes concurrently so a chatty child cannot fill one and block.
         nonisolated(unsafe) var errorData = Data()
         let drain = Thread { errorData = error.fileHandleForReading.readDataToEndOfFile() }

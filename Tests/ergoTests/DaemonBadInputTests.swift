@@ -81,43 +81,6 @@ struct DaemonBadInputTests {
     }
 }
 
-/// ergod on a fixture tree at a 0.1 s tick, for tests that need one running.
-final class RunningDaemon {
-    let root: String
-    let socket: String
-    let process: Process
-    let logPath: String
-
-    init(root: String, extraArguments: [String] = []) throws {
-        self.root = root
-        socket = root + "/ergod.sock"
-        logPath = root + "/ergod.log"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergod"))
-        try "[daemon]\ninterval_seconds = 0.1\ncheckpoint_seconds = 0.5\n".write(toFile: root + "/ergometer.toml", atomically: true, encoding: .utf8)
-        process.arguments = [
-            "--config", root + "/ergometer.toml", "--sysfs-root", root + "/sys", "--state-dir", root + "/state", "--socket", socket,
-        ] + extraArguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try process.run()
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(25_000) }
-        usleep(200_000)
-    }
-
-    func ergo(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessResult.run(BuiltProducts.executable("ergo"), arguments + (arguments.first == "run" ? [] : ["--socket", socket]), environment: ProcessInfo.processInfo.environment.merging(["ERGOMETER_SOCKET": socket]) { _, new in new })
-    }
-
-    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-}
-
 /// The peer's uid (SO_PEERCRED) decides what a user sees: another user's job is neither listed
 /// nor reported nor ended for them.
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root to run as two users (CI runs as root)"))

@@ -30,6 +30,9 @@ struct DaemonEndToEndTests {
             [power]
             idle_policy = "separate"
             idle_watts = \(idleWatts)
+
+            [metrics]
+            listen = "off"
             """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
