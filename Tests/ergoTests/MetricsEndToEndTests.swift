@@ -1,0 +1,150 @@
+import ErgometerTestSupport
+import Foundation
+import Testing
+
+/// ergod's /metrics on loopback, read by curl, the real `promtool` and a real Prometheus server,
+/// while `ergo run` jobs run on a fixture tree whose RAPL counters a simulated meter advances.
+@Suite(.serialized, .enabled(if: getuid() == 0, "job cgroups need root (CI runs as root)"))
+struct MetricsEndToEndTests {
+    static func configuration(_ metrics: String) -> String {
+        "[daemon]\ninterval_seconds = 0.1\ncheckpoint_seconds = 0.5\n[metrics]\n" + metrics + "\n"
+    }
+
+    static func samples(_ url: String) throws -> [PrometheusSample] {
+        let page = try Loopback.get(url)
+        #expect(page.status == 0, "\(page.standardError)")
+        return PrometheusSample.parse(page.standardOutput)
+    }
+
+    static func meter(_ root: String) throws -> SimulatedRAPL {
+        try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
+    }
+
+    @Test func promtoolFindsNothingAndEndedJobsLeaveAfterTheGrace() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let meter = try Self.meter(root)
+        meter.start()
+        defer { meter.stop() }
+        let port = try Loopback.freePort()
+        let daemon = try RunningDaemon(root: root, configuration: Self.configuration("ended_job_grace_seconds = 2"), listen: "127.0.0.1:\(port)")
+        defer { daemon.stop() }
+        let url = "http://127.0.0.1:\(port)/metrics"
+        try Loopback.waitForListener(url)
+
+        let run = try daemon.ergo(["run", "--name", "a \"quoted\" name\\", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let page = try Loopback.get(url)
+        let check = try ProcessResult.run("/usr/bin/promtool", ["check", "metrics"], input: Array(page.standardOutput.utf8))
+        #expect(check.status == 0 && check.standardOutput.isEmpty && check.standardError.isEmpty, "promtool: \(check.standardOutput)\(check.standardError)")
+
+        let samples = PrometheusSample.parse(page.standardOutput)
+        let job = try #require(samples.first { $0.name == "ergometer_job_energy_joules_total" }, "the ended job stays for the grace period")
+        #expect(job.labels["job_name"] == "a \"quoted\" name\\")
+        #expect(job.labels["user"] == "root")
+        #expect(job.value > 0)
+        for sample in samples where sample.name.hasSuffix("_joules_total") {
+            let millijoules = sample.value * 1000
+            #expect(abs(millijoules - millijoules.rounded()) < 1e-6, "\(sample.name) = \(sample.value) is finer than 1 mJ")
+        }
+        let zones = samples.filter { $0.name == "ergometer_energy_joules_total" }
+        #expect(Set(zones.map { $0.labels["domain"] ?? "" }) == ["package", "dram"])
+        #expect(zones.allSatisfy { $0.labels["source"] == "rapl" && $0.labels["socket"] == "0" })
+        #expect(samples.contains { $0.name == "ergometer_temperature_celsius" && $0.labels["chip"] == "coretemp-isa-0000" })
+
+        usleep(2_600_000)
+        let later = try Self.samples(url)
+        #expect(!later.contains { $0.name == "ergometer_job_energy_joules_total" }, "past the grace period the job's series leave")
+        let report = try daemon.ergo(["report", "1", "--json"])
+        #expect(report.status == 0 && report.standardOutput.contains("\"energy_joules\""), "its totals stay in the store")
+    }
+
+    @Test func valuesChangeNoFasterThanConfiguredAndNoFinerThanTheResolution() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let meter = try Self.meter(root)
+        meter.start()
+        defer { meter.stop() }
+        let port = try Loopback.freePort()
+        let daemon = try RunningDaemon(
+            root: root, configuration: Self.configuration("energy_resolution_joules = 0.5\nupdate_interval_seconds = 1"), listen: "127.0.0.1:\(port)")
+        defer { daemon.stop() }
+        let url = "http://127.0.0.1:\(port)/metrics"
+        try Loopback.waitForListener(url)
+        var values: [Double] = []
+        let start = Date()
+        while Date().timeIntervalSince(start) < 2.5 {
+            let package = try #require(try Self.samples(url).first { $0.name == "ergometer_energy_joules_total" && $0.labels["domain"] == "package" })
+            values.append(package.value)
+            usleep(50_000)
+        }
+        #expect(values.count > 20)
+        #expect(values.allSatisfy { ($0 * 2).rounded() == $0 * 2 }, "multiples of 0.5 J: \(values)")
+        let changes = zip(values, values.dropFirst()).filter { $0 != $1 }.count
+        #expect(changes >= 1 && changes <= 3, "at most one change per second over 2.5 s (the meter draws 15 W): \(values)")
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }, "a counter never goes down")
+    }
+
+    @Test func aRealPrometheusReadsTheJobsEnergyAsReported() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let meter = try Self.meter(root)
+        meter.start()
+        defer { meter.stop() }
+        let port = try Loopback.freePort()
+        let daemon = try RunningDaemon(root: root, configuration: Self.configuration("ended_job_grace_seconds = 60"), listen: "127.0.0.1:\(port)")
+        defer { daemon.stop() }
+        try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
+
+        let prometheusPort = try Loopback.freePort()
+        try """
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: ergometer
+            static_configs:
+              - targets: ["127.0.0.1:\(port)"]
+        """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let prometheus = Process()
+        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        prometheus.arguments = [
+            "--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(prometheusPort)",
+        ]
+        prometheus.standardOutput = FileHandle.nullDevice
+        prometheus.standardError = FileHandle.nullDevice
+        try prometheus.run()
+        defer {
+            prometheus.terminate()
+            prometheus.waitUntilExit()
+        }
+        let api = "http://127.0.0.1:\(prometheusPort)"
+        try Loopback.waitForListener(api + "/-/ready")
+
+        let run = try daemon.ergo(["run", "--name", "scraped", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let ended = Date().timeIntervalSince1970
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["report", "1", "--json"]).standardOutput.utf8)) as? [String: Any])
+        let reported = try #require(report["energy_joules"] as? Double)
+
+        // Wait for a scrape after the job's end, then ask Prometheus's query API.
+        var scraped: (timestamp: Double, joules: Double)?
+        for _ in 0..<50 {
+            let answer = try Loopback.get(api + "/api/v1/query?query=ergometer_job_energy_joules_total%7Bjob_name%3D%22scraped%22%7D")
+            if let json = try? JSONSerialization.jsonObject(with: Data(answer.standardOutput.utf8)) as? [String: Any],
+                let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
+                let value = result["value"] as? [Any], let timestamp = value[0] as? Double, let text = value[1] as? String,
+                let joules = Double(text), timestamp > ended + 1
+            {
+                #expect((result["metric"] as? [String: String])?["user"] == "root")
+                scraped = (timestamp, joules)
+                break
+            }
+            usleep(200_000)
+        }
+        let fromPrometheus = try #require(scraped, "Prometheus never stored a sample after the job ended")
+        // One tick of this meter: at most (10 + 20 × 2 cores + 5) W × 0.1 s; after the end the
+        // only difference left is the 1 mJ floor.
+        #expect(abs(fromPrometheus.joules - reported) < 0.001 + 1e-9, "Prometheus \(fromPrometheus.joules) J, ergo report \(reported) J")
+        #expect(reported > 0)
+    }
+}
