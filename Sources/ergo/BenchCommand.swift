@@ -7,6 +7,16 @@ import ErgometerProbes
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmarks: the probe's reads (default), or a scrape load against a /metrics endpoint.",
+        subcommands: [BenchProbeCommand.self, BenchScrapeCommand.self],
+        defaultSubcommand: BenchProbeCommand.self
+    )
+}
+
+/// `ergo bench probe`: the probe's reads, per call, against one sysfs read as the baseline.
+struct BenchProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
         abstract: "Time the probe's reads (per call, median and p99) against one sysfs read as the baseline."
     )
 
