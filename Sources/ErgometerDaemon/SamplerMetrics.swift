@@ -36,8 +36,9 @@ extension Sampler {
 
     /// Keeps an ended job on the page for the grace period.
     func keepForMetrics(_ job: StoredJob, totals: JobTotals) {
-        let grace = UInt64(configuration.endedJobGraceSeconds * 1e9)
-        exported.ended[job.id] = (job, totals, MonotonicClock.nanoseconds() &+ grace)
+        let now = MonotonicClock.nanoseconds()
+        exported.ended = exported.ended.filter { $0.value.leaves > now }  // bounded even if nobody scrapes
+        exported.ended[job.id] = (job, totals, now &+ UInt64(configuration.endedJobGraceSeconds * 1e9))
     }
 
     func publishMetrics(now: UInt64) {
@@ -48,9 +49,11 @@ extension Sampler {
         current.reserveCapacity(previous.count)
 
         func export(_ key: String, _ microjoules: UInt64) -> (UInt64, Double) {
-            let floored = resolution.coarsen(microjoules)
+            let last = previous.removeValue(forKey: key)
+            // Never below the last export: a reload to a coarser resolution must not read as a reset.
+            let floored = max(resolution.coarsen(microjoules), last ?? 0)
             current[key] = floored
-            let before = previous.removeValue(forKey: key) ?? floored
+            let before = last ?? floored
             let watts = seconds > 0 && floored >= before ? Double(floored - before) / 1e6 / seconds : 0
             return (floored, (watts * 1000).rounded() / 1000)  // mW: finer would only be noise
         }

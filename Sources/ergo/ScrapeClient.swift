@@ -45,6 +45,7 @@ struct ScrapeClient {
         var contentLength = 0
         var status = 0
         var closeAfter = false
+        var chunked = false
         while true {
             if received == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + received, $0.count - received, 0) }
@@ -61,11 +62,57 @@ struct ScrapeClient {
                     contentLength = Int(line.dropFirst("content-length:".count).trimmingPrefix(" ")) ?? 0
                 }
                 closeAfter = head.contains("connection: close")
+                chunked = head.contains("transfer-encoding: chunked")
             }
-            if let headerEnd, received >= headerEnd + contentLength {
+            if let headerEnd, chunked {
+                if let length = Self.chunkedBodyLength(buffer, from: headerEnd, upTo: received) {
+                    if closeAfter { close() }
+                    return (status, length)
+                }
+            } else if let headerEnd, received >= headerEnd + contentLength {
                 if closeAfter { close() }
                 return (status, contentLength)
             }
+        }
+    }
+
+    /// The decoded length of a complete chunked body (RFC 9112 §7.1), or nil while it is not complete.
+    static func chunkedBodyLength(_ bytes: [UInt8], from start: Int, upTo count: Int) -> Int? {
+        var cursor = start
+        var total = 0
+        while true {
+            var size = 0
+            var digits = 0
+            while cursor < count, let digit = hexValue(bytes[cursor]) {
+                size = size * 16 + digit
+                digits += 1
+                cursor += 1
+            }
+            guard digits > 0 else { return nil }
+            while cursor < count && bytes[cursor] != 10 { cursor += 1 }  // chunk extensions, CR
+            cursor += 1
+            if size == 0 {
+                // Trailers, if any, end with an empty line.
+                while cursor + 1 < count || (cursor < count && bytes[cursor] == 10) {
+                    if bytes[cursor] == 10 { return total }
+                    if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { return total }
+                    while cursor < count && bytes[cursor] != 10 { cursor += 1 }
+                    cursor += 1
+                }
+                return nil
+            }
+            guard cursor + size + 2 <= count else { return nil }
+            total += size
+            cursor += size + 2
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: return Int(byte - 0x30)
+        case 0x41...0x46: return Int(byte - 0x41 + 10)
+        case 0x61...0x66: return Int(byte - 0x61 + 10)
+        default: return nil
         }
     }
 

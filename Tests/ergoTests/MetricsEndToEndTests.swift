@@ -148,3 +148,57 @@ struct MetricsEndToEndTests {
         #expect(reported > 0)
     }
 }
+
+/// `ergo bench scrape`, the load tool, against ergod (Content-Length bodies) and Debian's
+/// node_exporter (chunked bodies), on the same fixture tree.
+@Suite(.serialized)
+struct BenchScrapeTests {
+    /// The numbers of the result row: scrapes, achieved, errors, non-200, median, p99, max, body bytes.
+    static func row(_ output: String) throws -> [Double] {
+        let lines = output.split(separator: "\n")
+        let header = try #require(lines.firstIndex { $0.contains("SCRAPES") }, "\(output)")
+        return lines[header + 1].split(separator: " ").compactMap { Double($0) }
+    }
+
+    @Test func scrapesErgodAndNodeExporterWithoutErrors() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = try Loopback.freePort()
+        let daemon = try RunningDaemon(root: root, configuration: "[daemon]\ninterval_seconds = 0.1\n", listen: "127.0.0.1:\(port)")
+        defer { daemon.stop() }
+        try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
+        var targets = ["http://127.0.0.1:\(port)/metrics"]
+
+        let exporterPort = try Loopback.freePort()
+        let exporter = Process()
+        exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
+        exporter.arguments = [
+            "--path.sysfs=\(root)/sys", "--collector.disable-defaults", "--collector.rapl", "--collector.hwmon",
+            "--web.listen-address=127.0.0.1:\(exporterPort)",
+        ]
+        exporter.standardError = FileHandle.nullDevice
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus-node-exporter") {
+            try exporter.run()
+            try Loopback.waitForListener("http://127.0.0.1:\(exporterPort)/metrics")
+            targets.append("http://127.0.0.1:\(exporterPort)/metrics")
+        }
+        defer { if exporter.isRunning { exporter.terminate() } }
+
+        for url in targets {
+            let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", url, "--rate", "200", "--seconds", "1"])
+            #expect(result.status == 0, "\(result.standardError)")
+            let numbers = try Self.row(result.standardOutput)
+            #expect(numbers.count == 8, "\(result.standardOutput)")
+            #expect(numbers[0] == 200 && numbers[2] == 0 && numbers[3] == 0, "\(url): \(result.standardOutput)")
+            let page = try Loopback.get(url).standardOutput.utf8.count
+            #expect(abs(numbers[7] - Double(page)) < Double(page) / 10, "body length as curl reads it (\(page)): \(result.standardOutput)")
+        }
+    }
+
+    @Test func aClosedPortIsAnErrorNamingTheAddress() throws {
+        let port = try Loopback.freePort()
+        let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", "http://127.0.0.1:\(port)/metrics", "--rate", "10", "--seconds", "0.2"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("connect to 127.0.0.1:\(port): Connection refused"), "\(result.standardError)")
+    }
+}
