@@ -19,6 +19,30 @@ struct DaemonBadInputTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/s.sock"))
     }
 
+    @Test func aMetricsPortInUseNamesTheAddressAndTheFix() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = try Loopback.freePort()
+        let first = try RunningDaemon(root: root, listen: "127.0.0.1:\(port)")
+        defer { first.stop() }
+        try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
+        let second = try ProcessResult.run(Self.ergod, [
+            "--sysfs-root", root + "/sys", "--state-dir", root + "/state2", "--socket", root + "/second.sock", "--listen", "127.0.0.1:\(port)",
+        ])
+        #expect(second.status != 0)
+        #expect(second.standardError.contains("cannot listen for /metrics on 127.0.0.1:\(port): the address is in use"), "\(second.standardError)")
+        #expect(second.standardError.contains("--listen host:port"))
+        #expect(first.process.isRunning, "the first ergod is untouched")
+    }
+
+    @Test func aBadListenAddressIsRefusedBeforeStarting() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try ProcessResult.run(Self.ergod, ["--state-dir", directory, "--socket", directory + "/s.sock", "--listen", "9477"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("metrics.listen = \"9477\": write host:port (127.0.0.1:9477)"), "\(result.standardError)")
+    }
+
     @Test func unknownFlagIsRefused() throws {
         let result = try ProcessResult.run(Self.ergod, ["--sample-rate", "3"])
         #expect(result.status != 0)
