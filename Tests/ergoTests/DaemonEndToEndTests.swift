@@ -44,6 +44,7 @@ struct DaemonEndToEndTests {
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             handle.seekToEndOfFile()
             process.standardError = handle
+            process.standardOutput = FileHandle.nullDevice
             try process.run()
             self.process = process
             for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(25_000) }
@@ -78,6 +79,7 @@ struct DaemonEndToEndTests {
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
         process.arguments = ["run", "--socket", daemon.socket, "--name", name, "--", "/bin/sh", "-c", "i=0; while [ $i -lt \(iterations) ]; do i=$((i+1)); done"]
         process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
         try! process.run()
         return process
     }

@@ -176,6 +176,7 @@ struct BenchScrapeTests {
             "--path.sysfs=\(root)/sys", "--collector.disable-defaults", "--collector.rapl", "--collector.hwmon",
             "--web.listen-address=127.0.0.1:\(exporterPort)",
         ]
+        exporter.standardOutput = FileHandle.nullDevice
         exporter.standardError = FileHandle.nullDevice
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus-node-exporter") {
             try exporter.run()

@@ -85,10 +85,17 @@ struct SystemdServiceTests {
         // A job that is still running when SIGTERM comes: the final checkpoint saves it.
         let job = Process()
         job.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
-        job.arguments = ["run", "--socket", daemon.socket, "--name", "long", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 5000000 ]; do i=$((i+1)); done"]
+        job.arguments = [
+            "run", "--socket", daemon.socket, "--wait-for-daemon", "1", "--name", "long", "--", "/bin/sh", "-c",
+            "i=0; while [ $i -lt 5000000 ]; do i=$((i+1)); done",
+        ]
+        job.standardOutput = FileHandle.nullDevice  // not the test runner's pipe: it must not outlive the test
         job.standardError = FileHandle.nullDevice
         try job.run()
-        defer { job.terminate() }
+        defer {
+            job.terminate()
+            job.waitUntilExit()
+        }
         #expect(notify.receive(until: "1 job running") != nil)
         usleep(600_000)
         daemon.signal(SIGTERM)
