@@ -16,21 +16,34 @@ struct MetricsEndToEndTests {
         return PrometheusSample.parse(page.standardOutput)
     }
 
-    static func meter(_ root: String) throws -> SimulatedRAPL {
-        try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
+    /// ergod listening on a free loopback port, on a fixture tree whose counters a simulated
+    /// meter advances (10 W idle + 20 W per busy core on the package, 5 W DRAM).
+    final class MeteredDaemon {
+        let root: String
+        let meter: SimulatedRAPL
+        let daemon: RunningDaemon
+        let url: String
+
+        init(metrics: String) throws {
+            root = try Fixtures.scratchCopy(of: "intel-1s")
+            meter = try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
+            meter.start()
+            let port = try Loopback.freePort()
+            daemon = try RunningDaemon(root: root, configuration: MetricsEndToEndTests.configuration(metrics), listen: "127.0.0.1:\(port)")
+            url = "http://127.0.0.1:\(port)/metrics"
+            try Loopback.waitForListener(url)
+        }
+
+        deinit {
+            daemon.stop()
+            meter.stop()
+            try? FileManager.default.removeItem(atPath: root)
+        }
     }
 
     @Test func promtoolFindsNothingAndEndedJobsLeaveAfterTheGrace() throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let meter = try Self.meter(root)
-        meter.start()
-        defer { meter.stop() }
-        let port = try Loopback.freePort()
-        let daemon = try RunningDaemon(root: root, configuration: Self.configuration("ended_job_grace_seconds = 2"), listen: "127.0.0.1:\(port)")
-        defer { daemon.stop() }
-        let url = "http://127.0.0.1:\(port)/metrics"
-        try Loopback.waitForListener(url)
+        let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 2")
+        let (daemon, url) = (metered.daemon, metered.url)
 
         let run = try daemon.ergo(["run", "--name", "a \"quoted\" name\\", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
         #expect(run.status == 0, "\(run.standardError)")
@@ -60,17 +73,8 @@ struct MetricsEndToEndTests {
     }
 
     @Test func valuesChangeNoFasterThanConfiguredAndNoFinerThanTheResolution() throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let meter = try Self.meter(root)
-        meter.start()
-        defer { meter.stop() }
-        let port = try Loopback.freePort()
-        let daemon = try RunningDaemon(
-            root: root, configuration: Self.configuration("energy_resolution_joules = 0.5\nupdate_interval_seconds = 1"), listen: "127.0.0.1:\(port)")
-        defer { daemon.stop() }
-        let url = "http://127.0.0.1:\(port)/metrics"
-        try Loopback.waitForListener(url)
+        let metered = try MeteredDaemon(metrics: "energy_resolution_joules = 0.5\nupdate_interval_seconds = 1")
+        let url = metered.url
         var values: [Double] = []
         let start = Date()
         while Date().timeIntervalSince(start) < 2.5 {
@@ -86,15 +90,9 @@ struct MetricsEndToEndTests {
     }
 
     @Test func aRealPrometheusReadsTheJobsEnergyAsReported() throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let meter = try Self.meter(root)
-        meter.start()
-        defer { meter.stop() }
-        let port = try Loopback.freePort()
-        let daemon = try RunningDaemon(root: root, configuration: Self.configuration("ended_job_grace_seconds = 60"), listen: "127.0.0.1:\(port)")
-        defer { daemon.stop() }
-        try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
+        let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 60")
+        let (daemon, root) = (metered.daemon, metered.root)
+        let target = String(metered.url.dropFirst("http://".count).dropLast("/metrics".count))
 
         let prometheusPort = try Loopback.freePort()
         try """
@@ -103,7 +101,7 @@ struct MetricsEndToEndTests {
         scrape_configs:
           - job_name: ergometer
             static_configs:
-              - targets: ["127.0.0.1:\(port)"]
+              - targets: ["\(target)"]
         """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
         let prometheus = Process()
         prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
