@@ -30,8 +30,15 @@ test: deps
 	@! grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-log.txt || (echo "warnings in our sources (above)"; exit 1)
 	$(SWIFT) test --skip-build
 
-# This machine (RAPL if it has it, else the model), then a bundled fixture tree whose counters
-# advance at 20 W per zone and 50% CPU, standing in for RAPL hardware.
+# The whole story on this machine: what it exposes (RAPL, else the power model; then a fixture
+# tree standing in for RAPL hardware), then the bundled training workload measured twice (A: one
+# thread, the plain kernel; B: two threads, the tiled SIMD kernel), both reports, and
+# `ergo compare A B`: how much of the growth in compute came from better hardware (here: a better
+# kernel), more processors, and running longer. Without ergod, `ergo run` samples in-process.
+# DEMO_SAMPLES and the epochs shrink it for CI.
+DEMO_SAMPLES ?= 8192
+DEMO_EPOCHS_A ?= 2
+DEMO_EPOCHS_B ?= 8
 demo: build
 	@echo "== ergo probe --interval 1 on this machine"
 	$(BIN)/ergo probe --interval 1 || true
@@ -41,11 +48,17 @@ demo: build
 	  echo "== ergo probe --interval 1 on the intel-1s fixture (package, core, uncore, dram, psys, MMIO; each counter advancing at 20 W, CPUs 50% busy)"; \
 	  $(BIN)/ergo probe --interval 1 --sysfs-root $$tree/sys --procfs-root $$tree/proc; \
 	  wait; rm -rf $$tree
-	@echo "== ergo run: a shell loop measured as a job (no ergod here, so sampled in-process)"
 	@state=$$(mktemp -d /tmp/ergometer-demo-state-XXXXXX); \
-	  ERGOMETER_SOCKET=$$state/none.sock $(BIN)/ergo run --state-dir $$state --name demo-loop -- \
-	    sh -c 'i=0; while [ $$i -lt 400000 ]; do i=$$((i+1)); done'; \
-	  rm -rf $$state
+	  export ERGOMETER_SOCKET=$$state/no-ergod.sock; \
+	  echo "== A: ergo run -- ergo-train --kernel naive --threads 1 --epochs $(DEMO_EPOCHS_A)"; \
+	  $(BIN)/ergo run --state-dir $$state --name "A naive kernel, 1 thread" -- \
+	    $(BIN)/ergo-train --kernel naive --threads 1 --epochs $(DEMO_EPOCHS_A) --samples $(DEMO_SAMPLES) && \
+	  echo "== B: ergo run -- ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B)" && \
+	  $(BIN)/ergo run --state-dir $$state --name "B tiled kernel, 2 threads" -- \
+	    $(BIN)/ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B) --samples $(DEMO_SAMPLES) && \
+	  echo "== ergo compare 1 2" && \
+	  $(BIN)/ergo compare 1 2 --state-dir $$state; \
+	  status=$$?; rm -rf $$state; exit $$status
 
 # Release build, then the files. `make install-files INSTALL_FROM=.build/debug` skips the build.
 install:

@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "ergo", targets: ["ergo"]),
         .executable(name: "ergod", targets: ["ergod"]),
+        .executable(name: "ergo-train", targets: ["ergo-train"]),
+        .library(name: "ErgometerClient", targets: ["ErgometerClient"]),
         .library(name: "ErgometerCore", targets: ["ErgometerCore"]),
         .library(name: "ErgometerProbes", targets: ["ErgometerProbes"]),
     ],
@@ -80,6 +82,12 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // The training workload: optimised even in debug builds, since it is the thing measured.
+        .executableTarget(
+            name: "ergo-train",
+            dependencies: ["ErgometerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-O"])]
+        ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore"], swiftSettings: strictSwift),
@@ -95,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ergoTests",
-            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod"],
+            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod", "ergo-train"],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift
         ),

@@ -25,6 +25,14 @@ public struct ControlClient: Sendable {
         try call("POST", ControlAPI.endJobPath(id), body: EndJobRequest(exitStatus: exitStatus))
     }
 
+    /// Sends a training program's progress; ergod answers 204 without a body.
+    public func progress(id: String, _ progress: JobProgress) throws(ControlClientError) {
+        let _: Empty = try call("POST", ControlAPI.progressPath(id), body: progress)
+    }
+
+    /// The empty answer of a 204.
+    struct Empty: Decodable {}
+
     public func jobs(all: Bool) throws(ControlClientError) -> [JobSummary] {
         try call("GET", ControlAPI.jobsPath + (all ? "?all=1" : ""), body: Optional<EndJobRequest>.none)
     }
@@ -53,6 +61,7 @@ public struct ControlClient: Sendable {
             let message = (try? JSONDecoder().decode(APIError.self, from: data))?.error ?? String(decoding: response.body, as: UTF8.self)
             throw .refused(status: response.status, message: message)
         }
+        if response.status == 204, let empty = Empty() as? Answer { return empty }
         do {
             return try JSONDecoder().decode(Answer.self, from: data)
         } catch {

@@ -101,6 +101,26 @@ public enum ControlRoutes {
                 return try Self.error(.notFound, failure.error)
             }
         }
+        router.post("/v1/jobs/:id/progress") { request, context in
+            let id = try context.parameters.require("id")
+            guard let peer = await context.peer(), await allowed(peer.uid, job: id, sampler: sampler) else {
+                logger.warning("refused a progress report", metadata: ["ergometer.job.id": "\(id)"])
+                return try error(.forbidden, "job \(id) belongs to another user")
+            }
+            let body: JobProgress
+            do {
+                body = try await request.decode(as: JobProgress.self, context: context)
+            } catch {
+                return try Self.error(.badRequest, "malformed progress report: \(error)")
+            }
+            do {
+                try await sampler.progress(id: id, body, uid: peer.uid)
+                return Response(status: .noContent)
+            } catch let failure as APIError {
+                let status: HTTPResponse.Status = failure.error.hasPrefix("no job") ? .notFound : (failure.error.contains("has ended") ? .gone : .badRequest)
+                return try Self.error(status, failure.error)
+            }
+        }
         router.get(RouterPath(ControlAPI.ledgerPath)) { _, _ in
             try json(await sampler.ledger())
         }

@@ -2,6 +2,7 @@ import ErgometerCore
 import ErgometerStore
 public import ErgometerWire
 import Foundation
+import Hummingbird
 import Logging
 
 #if canImport(Glibc)
@@ -31,6 +32,24 @@ public final class StandaloneSession: Sendable {
     public func start(_ request: RegisterJobRequest) async throws -> RegisterJobResponse {
         await sampler.closeAbandonedJobs()
         return try await sampler.register(request, uid: Int(getuid()), user: ControlRoutes.userName(uid: Int(getuid())))
+    }
+
+    /// Serves the control API on a private socket while `body` runs, so the job's own program
+    /// can report its progress (ErgometerClient) as it would to ergod.
+    public func servingControlAPI<T: Sendable>(at path: String, _ body: () async throws -> T) async throws -> T {
+        var logger = Logger(label: "ergo")
+        logger.logLevel = .critical  // the server's own shutdown notes are not the user's business
+        let application = Application(
+            router: ControlRoutes.router(sampler: sampler, logger: logger),
+            configuration: .init(address: .unixDomainSocket(path: path), serverName: "ergo"), logger: logger)
+        unlink(path)
+        let server = Task { try await application.run() }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(5)) }
+        defer {
+            server.cancel()
+            unlink(path)
+        }
+        return try await body()
     }
 
     public func finish(id: String, exitStatus: Int32) async throws -> JobReport {

@@ -23,7 +23,8 @@ public enum JobReportBuilder {
             cost: totals.currency == nil ? nil : totals.cost, currency: totals.currency, source: source(totals),
             tracking: JobTracking(rawValue: job.tracking) ?? .processTree, hardware: job.hardware,
             temperatures: temperatures(totals.temperaturesJSON), flops: totals.flops,
-            joulesPerFlop: totals.flops.flatMap { $0 > 0 ? joules / $0 : nil })
+            joulesPerFlop: totals.flops.flatMap { $0 > 0 ? joules / $0 : nil }, processors: job.processors, steps: totals.steps,
+            samples: totals.samples, metrics: decode([String: Double].self, totals.metricsJSON) ?? [:])
     }
 
     public static func summary(job: StoredJob, totals: JobTotals) -> JobSummary {

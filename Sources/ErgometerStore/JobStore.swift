@@ -78,6 +78,14 @@ public final class JobStore: Sendable {
                 table.column("source", .text).notNull()
             }
         }
+        // v2: what a training program reports through ErgometerClient.
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: JobTotals.databaseTableName) { table in
+                table.add(column: "steps", .integer)
+                table.add(column: "samples", .integer)
+                table.add(column: "metrics", .text).notNull().defaults(to: "{}")
+            }
+        }
         return migrator
     }
 

@@ -86,6 +86,10 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var pue: Double
     public var currency: String?
     public var flops: Double?
+    /// Reported by the workload: steps and samples so far, latest metrics as a JSON object.
+    public var steps: Int64?
+    public var samples: Int64?
+    public var metricsJSON: String
 
     public init(jobID: String) {
         self.jobID = jobID
@@ -105,6 +109,9 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
         pue = 1
         currency = nil
         flops = nil
+        steps = nil
+        samples = nil
+        metricsJSON = "{}"
     }
 
     enum CodingKeys: String, CodingKey {
@@ -112,7 +119,7 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
             idleShareMicrojoules = "idle_share_uj", raplMicrojoules = "rapl_uj", modelMicrojoules = "model_uj",
             cpuMicroseconds = "cpu_usec", co2Grams = "co2_grams", cost, peakWatts = "peak_watts",
             lastUsageMicroseconds = "last_usage_usec", temperaturesJSON = "temperatures",
-            intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops
+            intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops, steps, samples, metricsJSON = "metrics"
     }
 }
 

@@ -13,6 +13,40 @@ public enum ControlAPI {
     public static let healthPath = "/v1/health"
     public static func jobPath(_ id: String) -> String { "/v1/jobs/\(id)" }
     public static func endJobPath(_ id: String) -> String { "/v1/jobs/\(id)/end" }
+    public static func progressPath(_ id: String) -> String { "/v1/jobs/\(id)/progress" }
+}
+
+/// `POST /v1/jobs/{id}/progress`: what a training program did since its last report (FLOPs,
+/// steps, samples, as increments) and its latest named metrics (loss, error rate). Sent in
+/// batches by `TrainingReporter`.
+public struct JobProgress: Codable, Sendable, Equatable {
+    public var flops: Double
+    public var steps: Int64
+    public var samples: Int64
+    public var metrics: [String: Double]
+
+    public init(flops: Double = 0, steps: Int64 = 0, samples: Int64 = 0, metrics: [String: Double] = [:]) {
+        self.flops = flops
+        self.steps = steps
+        self.samples = samples
+        self.metrics = metrics
+    }
+
+    /// At most this many metric names per job, each at most `maximumMetricNameLength` bytes.
+    public static let maximumMetrics = 64
+    public static let maximumMetricNameLength = 64
+
+    /// Why ergod refuses a report, or nil when it takes it.
+    public var problem: String? {
+        if !(flops >= 0 && flops.isFinite) { return "flops \(flops): an increment is zero or more" }
+        if steps < 0 || samples < 0 { return "steps and samples are increments: zero or more" }
+        if metrics.count > Self.maximumMetrics { return "\(metrics.count) metrics: at most \(Self.maximumMetrics)" }
+        if let long = metrics.keys.first(where: { $0.utf8.count > Self.maximumMetricNameLength || $0.isEmpty }) {
+            return "metric name \"\(long.prefix(80))\": 1 to \(Self.maximumMetricNameLength) bytes"
+        }
+        if let bad = metrics.first(where: { !$0.value.isFinite }) { return "metric \(bad.key) = \(bad.value): must be finite" }
+        return nil
+    }
 }
 
 /// `POST /v1/jobs`: start measuring a job. The caller's process (`pid`) is moved into the job's

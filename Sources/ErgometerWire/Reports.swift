@@ -67,6 +67,12 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var temperatures: [TemperatureSummary]
     public var flops: Double?
     public var joulesPerFlop: Double?
+    /// Processors the job declared (`ergo run --processors`); nil: effective busy cores apply.
+    public var processors: Int?
+    /// Reported by the workload (ErgometerClient): training steps, samples, latest metrics.
+    public var steps: Int64?
+    public var samples: Int64?
+    public var metrics: [String: Double]
 
     public init(
         id: String, jobID: String, name: String, user: String, command: [String], labels: [String: String], started: Double,
@@ -74,7 +80,8 @@ public struct JobReport: Codable, Sendable, Equatable {
         energyJoules: Double, energyKWh: Double, energyByDomain: EnergyByDomain, averagePowerWatts: Double,
         peakPowerWatts: Double, co2Grams: Double, carbonIntensityGramsPerKWh: Double, pue: Double, cost: Double?,
         currency: String?, source: String, tracking: JobTracking, hardware: String, temperatures: [TemperatureSummary],
-        flops: Double?, joulesPerFlop: Double?
+        flops: Double?, joulesPerFlop: Double?, processors: Int? = nil, steps: Int64? = nil, samples: Int64? = nil,
+        metrics: [String: Double] = [:]
     ) {
         self.id = id
         self.jobID = jobID
@@ -104,6 +111,10 @@ public struct JobReport: Codable, Sendable, Equatable {
         self.temperatures = temperatures
         self.flops = flops
         self.joulesPerFlop = joulesPerFlop
+        self.processors = processors
+        self.steps = steps
+        self.samples = samples
+        self.metrics = metrics
     }
 
     enum CodingKeys: String, CodingKey {
@@ -112,7 +123,7 @@ public struct JobReport: Codable, Sendable, Equatable {
             energyJoules = "energy_joules", energyKWh = "energy_kwh", energyByDomain = "energy_by_domain",
             averagePowerWatts = "average_power_watts", peakPowerWatts = "peak_power_watts", co2Grams = "co2_grams",
             carbonIntensityGramsPerKWh = "carbon_intensity_g_per_kwh", pue, cost, currency, source, tracking, hardware,
-            temperatures, flops, joulesPerFlop = "joules_per_flop"
+            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics
     }
 }
 

@@ -40,6 +40,19 @@ struct DaemonOptions: ParsableArguments {
         throw ValidationError("no ergod answers on \(client.socketPath) and there is no standalone store at \(standalone). Start ergod, give --socket or --state-dir, or measure a job with `ergo run -- CMD`.")
     }
 
+    /// One job's report, from ergod or the store.
+    func report(id: String) throws -> JobReport {
+        switch try source() {
+        case .daemon(let client):
+            do { return try client.report(id: id) } catch { throw CommandFailure("\(error)") }
+        case .store(let store, let directory):
+            let found: (StoredJob, JobTotals)?
+            do { found = try store.job(id: id) } catch { throw CommandFailure(error.description) }
+            guard let (job, totals) = found else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
+            return JobReportBuilder.report(job: job, totals: totals, now: job.ended ?? job.started)
+        }
+    }
+
     private func open(_ directory: String) throws -> JobStore {
         guard FileManager.default.fileExists(atPath: directory + "/" + JobStore.fileName) else {
             throw CommandFailure("no job store in \(directory) (expected \(JobStore.fileName)); give the state directory ergod or ergo run used.")

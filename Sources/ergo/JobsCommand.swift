@@ -53,16 +53,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let report: JobReport
-        switch try daemon.source() {
-        case .daemon(let client):
-            do { report = try client.report(id: id) } catch { throw CommandFailure("\(error)") }
-        case .store(let store, let directory):
-            let found: (StoredJob, JobTotals)?
-            do { found = try store.job(id: id) } catch { throw CommandFailure(error.description) }
-            guard let (job, totals) = found else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
-            report = JobReportBuilder.report(job: job, totals: totals, now: job.ended ?? job.started)
-        }
+        let report = try daemon.report(id: id)
         print(json ? JSONOutput.string(report) : ReportTextRenderer.render(report), terminator: json ? "\n" : "")
     }
 }

@@ -109,6 +109,15 @@ enum Format {
         return text
     }
 
+    /// A value with an SI prefix and a trailing space for the unit: 1.23 G, 456 m, 7.8 n.
+    static func si(_ value: Double) -> String {
+        guard value.isFinite, value != 0 else { return Format.fixed(value, 0) + " " }
+        let prefixes: [(Double, String)] = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
+        let (scale, prefix) = prefixes.first { abs(value) >= $0.0 } ?? (1e-15, "f")
+        let scaled = value / scale
+        return Format.fixed(scaled, abs(scaled) >= 100 ? 0 : abs(scaled) >= 10 ? 1 : 2) + " " + prefix
+    }
+
     static func table(_ rows: [[String]]) -> String {
         let widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { widths, row in
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }

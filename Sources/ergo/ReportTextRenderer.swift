@@ -23,7 +23,17 @@ enum ReportTextRenderer {
             lines.append("  cost:         \(Format.fixed(cost, 6)) \(currency)")
         }
         if let flops = report.flops {
-            lines.append("  FLOPs:        \(flops)" + (report.joulesPerFlop.map { ", \($0) J/FLOP \(source)" } ?? ""))
+            let rate = report.durationSeconds > 0 ? ", \(Format.si(flops / report.durationSeconds))FLOP/s" : ""
+            lines.append("  compute:      \(Format.si(flops))FLOP [reported by the workload]\(rate)"
+                + (report.joulesPerFlop.map { ", \(Format.si($0))J/FLOP \(source)" } ?? ""))
+        }
+        if let processors = report.processors { lines.append("  processors:   \(processors) [declared]") }
+        if report.steps != nil || report.samples != nil || !report.metrics.isEmpty {
+            var progress: [String] = []
+            if let steps = report.steps { progress.append("\(steps) steps") }
+            if let samples = report.samples { progress.append("\(samples) samples") }
+            progress += report.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.fixed($0.value, 4))" }
+            lines.append("  training:     " + progress.joined(separator: ", ") + " [reported by the workload]")
         }
         for temperature in report.temperatures {
             lines.append("  temperature:  \(temperature.chip) \(temperature.sensor): mean \(Format.fixed(temperature.meanCelsius, 1)) °C, max \(Format.fixed(temperature.maxCelsius, 1)) °C")

@@ -108,7 +108,13 @@ struct RunCommand: AsyncParsableCommand {
         let session = try StandaloneSession(configuration: configuration)
         let registration = try await session.start(request)
         if let note = registration.trackingNote { StandardError.write("ergo: \(note)\n") }
-        let status = try await CommandRunner(command: command, environment: [ControlAPI.jobIDEnvironment: registration.id]).run()
+        // The job's program reports its progress to this process, as it would to ergod.
+        let socket = configuration.stateDirectory + "/ergo-run-\(getpid()).sock"
+        let status = try await session.servingControlAPI(at: socket) {
+            try await CommandRunner(command: command, environment: [
+                ControlAPI.jobIDEnvironment: registration.id, ControlAPI.socketEnvironment: socket,
+            ]).run()
+        }
         return (try await session.finish(id: registration.id, exitStatus: status), status)
     }
 }

@@ -1,0 +1,27 @@
+import ErgometerStore
+public import ErgometerWire
+import Foundation
+
+extension Sampler {
+    /// Adds what a training program reported to its running job: FLOPs, steps and samples
+    /// accumulate; metrics keep their latest value. Saved with the next checkpoint.
+    public func progress(id: String, _ progress: JobProgress, uid: Int) throws(APIError) {
+        if let problem = progress.problem { throw APIError(problem) }
+        guard var job = active[id] else {
+            throw APIError(endedJobs[id] != nil || owner(of: id) != nil ? "job \(id) has ended; it takes no more reports" : "no job \(id)")
+        }
+        guard uid == 0 || uid == job.stored.uid else { throw APIError("job \(id) belongs to another user") }
+        if progress.flops > 0 || job.totals.flops != nil { job.totals.flops = (job.totals.flops ?? 0) + progress.flops }
+        if progress.steps > 0 || job.totals.steps != nil { job.totals.steps = (job.totals.steps ?? 0) + progress.steps }
+        if progress.samples > 0 || job.totals.samples != nil { job.totals.samples = (job.totals.samples ?? 0) + progress.samples }
+        if !progress.metrics.isEmpty {
+            var metrics = (try? JSONDecoder().decode([String: Double].self, from: Data(job.totals.metricsJSON.utf8))) ?? [:]
+            metrics.merge(progress.metrics) { _, new in new }
+            guard metrics.count <= JobProgress.maximumMetrics else {
+                throw APIError("job \(id) would have \(metrics.count) metrics: at most \(JobProgress.maximumMetrics) names per job")
+            }
+            job.totals.metricsJSON = Self.json(metrics)
+        }
+        active[id] = job
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import ErgometerCore
+import ErgometerWire
+import Foundation
+
+/// `ergo compare A B`: how much of the growth in compute from A to B came from better hardware
+/// (per-processor throughput), more processors, and running longer; and what it did to energy.
+/// A and B are job ids (measured here) or JSON spec files (jobs that ran elsewhere), in any mix.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Split the growth in compute between two jobs into better hardware, more processors and a longer run.",
+        discussion: """
+            A and B are job ids (from `ergo jobs`) or spec files (JSON: name, processors, processor_model, duration_seconds, \
+            and flops or flops_per_processor_second with throughput_kind "peak" or "achieved"; optional energy_joules or \
+            power_watts_per_processor). F_B/F_A = (h_B/h_A) × (N_B/N_A) × (T_B/T_A), h = F/(N·T).
+            """
+    )
+
+    @Argument(help: "The earlier (baseline) job: an id or a spec file.") var a: String
+    @Argument(help: "The later job: an id or a spec file.") var b: String
+    @Flag(help: "Print JSON (keys in the README).") var json = false
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() throws {
+        let first = try profile(a)
+        let second = try profile(b)
+        let growth: ComputeGrowth
+        do { growth = try ComputeGrowth.between(first.profile, second.profile) } catch { throw CommandFailure(error.description) }
+        if json {
+            print(JSONOutput.string(ComparisonJSON(a: first, b: second, growth: growth)))
+        } else {
+            print(CompareTextRenderer.render(a: first, b: second, growth: growth), terminator: "")
+        }
+    }
+
+    /// One side: its profile, and what it was (for the output).
+    struct Side {
+        var argument: String
+        var profile: ComputeProfile
+        var kind: String
+        var processorModel: String?
+    }
+
+    func profile(_ argument: String) throws -> Side {
+        let looksLikeFile = argument.contains("/") || argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument)
+        guard looksLikeFile else { return try measured(argument) }
+        guard let data = FileManager.default.contents(atPath: argument) else {
+            throw CommandFailure("cannot read the spec file \(argument); give a readable JSON file or a job id from `ergo jobs`")
+        }
+        do {
+            let spec = try JobSpec.parse(Array(data), file: argument)
+            return Side(argument: argument, profile: spec.profile, kind: "spec", processorModel: spec.processorModel)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    func measured(_ id: String) throws -> Side {
+        let report = try daemon.report(id: id)
+        guard let flops = report.flops, flops > 0 else {
+            throw CommandFailure("job \(id) (\(report.name)) reported no FLOPs: its energy and time are measured, its compute is not. Run a program that reports FLOPs through ErgometerClient (ergo-train does), or describe the job in a spec file.")
+        }
+        let processors = report.processors.map(Double.init) ?? report.averageBusyCores
+        guard processors > 0 else { throw CommandFailure("job \(id) (\(report.name)) used no measurable CPU time; declare its processors with `ergo run --processors N`") }
+        return Side(
+            argument: id,
+            profile: ComputeProfile(
+                name: report.name, flops: flops, processors: processors, seconds: report.durationSeconds, energyJoules: report.energyJoules,
+                flopsBasis: .reported, processorsBasis: report.processors == nil ? .estimated : .declared, energySource: report.source),
+            kind: "job", processorModel: report.hardware)
+    }
+}
+
+/// `ergo compare --json`: stable keys `compute_ratio`, `factors`, `shares`, `energy_ratio`,
+/// `energy_per_flop_ratio`, `basis`, `sentence`, and `a`, `b` with each side's figures.
+struct ComparisonJSON: Encodable {
+    struct Side: Encodable {
+        var source: String
+        var name: String
+        var flops: Double
+        var processors: Double
+        var durationSeconds: Double
+        var flopsPerProcessorSecond: Double
+        var energyJoules: Double?
+        var energySource: String?
+        var processorModel: String?
+
+        enum CodingKeys: String, CodingKey {
+            case source, name, flops, processors, durationSeconds = "duration_seconds",
+                flopsPerProcessorSecond = "flops_per_processor_second", energyJoules = "energy_joules", energySource = "energy_source",
+                processorModel = "processor_model"
+        }
+    }
+
+    struct Basis: Encodable {
+        var flops: ComputeBasis
+        var processors: ComputeBasis
+    }
+
+    var a: Side
+    var b: Side
+    var computeRatio: Double
+    var factors: ComputeGrowth.Factors
+    var shares: ComputeGrowth.Factors?
+    var energyRatio: Double?
+    var energyPerFlopRatio: Double?
+    var basis: [String: Basis]
+    var sentence: String
+
+    init(a: CompareCommand.Side, b: CompareCommand.Side, growth: ComputeGrowth) {
+        func side(_ s: CompareCommand.Side) -> Side {
+            Side(
+                source: "\(s.kind) \(s.argument)", name: s.profile.name, flops: s.profile.flops, processors: s.profile.processors,
+                durationSeconds: s.profile.seconds, flopsPerProcessorSecond: s.profile.throughput, energyJoules: s.profile.energyJoules,
+                energySource: s.profile.energySource, processorModel: s.processorModel)
+        }
+        self.a = side(a)
+        self.b = side(b)
+        computeRatio = growth.computeRatio
+        factors = growth.factors
+        shares = growth.shares
+        energyRatio = growth.energyRatio
+        energyPerFlopRatio = growth.energyPerFlopRatio
+        basis = [
+            "a": Basis(flops: a.profile.flopsBasis, processors: a.profile.processorsBasis),
+            "b": Basis(flops: b.profile.flopsBasis, processors: b.profile.processorsBasis),
+        ]
+        sentence = growth.sentence
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case a, b, computeRatio = "compute_ratio", factors, shares, energyRatio = "energy_ratio",
+            energyPerFlopRatio = "energy_per_flop_ratio", basis, sentence
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(a, forKey: .a)
+        try container.encode(b, forKey: .b)
+        try container.encode(computeRatio, forKey: .computeRatio)
+        try container.encode(factors, forKey: .factors)
+        try container.encode(shares, forKey: .shares)  // null when compute did not change
+        try container.encode(energyRatio, forKey: .energyRatio)
+        try container.encode(energyPerFlopRatio, forKey: .energyPerFlopRatio)
+        try container.encode(basis, forKey: .basis)
+        try container.encode(sentence, forKey: .sentence)
+    }
+}
+
+/// `ergo compare` for a person: both sides' figures with units and where each came from, the
+/// factors with their shares, and the sentence.
+enum CompareTextRenderer {
+    static func render(a: CompareCommand.Side, b: CompareCommand.Side, growth: ComputeGrowth) -> String {
+        func column(_ side: CompareCommand.Side) -> [String] {
+            let p = side.profile
+            return [
+                "\(side.kind == "job" ? "job \(side.argument)" : side.argument): \(p.name)",
+                "\(Format.si(p.flops))FLOP [\(p.flopsBasis.rawValue)]",
+                "\(Format.fixed(p.processors, 2)) [\(p.processorsBasis.rawValue)\(p.processorsBasis == .estimated && side.kind == "job" ? ": busy cores" : "")]",
+                "\(Format.fixed(p.seconds, 2)) s",
+                "\(Format.si(p.throughput))FLOP/s per processor",
+                p.energyJoules.map { "\(Format.fixed($0, 3)) J [\(p.energySource ?? "declared")]" } ?? "unknown",
+                p.energyJoules.map { "\(Format.si($0 / p.flops))J/FLOP [\(p.energySource ?? "declared")]" } ?? "unknown",
+            ]
+        }
+        let labels = ["", "compute", "processors", "duration", "throughput", "energy", "energy per FLOP"]
+        let left = column(a)
+        let right = column(b)
+        var out = Format.table((0..<labels.count).map { [labels[$0], left[$0], right[$0]] })
+        func share(_ value: Double?) -> String { value.map { " (\(Format.fixed($0 * 100, 0))% of the growth)" } ?? "" }
+        out += "\nB / A:\n"
+        out += Format.table([
+            ["compute", "\(ComputeGrowth.times(growth.computeRatio))", "= hardware × processors × duration"],
+            ["better hardware (throughput per processor)", ComputeGrowth.times(growth.factors.hardware), share(growth.shares?.hardware)],
+            ["more processors", ComputeGrowth.times(growth.factors.processors), share(growth.shares?.processors)],
+            ["running longer", ComputeGrowth.times(growth.factors.duration), share(growth.shares?.duration)],
+            ["energy", growth.energyRatio.map { ComputeGrowth.times($0) } ?? "unknown (a side has no energy)", ""],
+            ["joules per FLOP", growth.energyPerFlopRatio.map { ComputeGrowth.times($0) } ?? "unknown", ""],
+        ])
+        out += "\n" + growth.sentence.prefix(1).uppercased() + growth.sentence.dropFirst() + ".\n"
+        return out
+    }
+}
