@@ -6,7 +6,7 @@ CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 DEMO_TREE = $(shell mktemp -d /tmp/ergometer-demo-XXXXXX)
 
-.PHONY: all deps build test demo clean install install-files
+.PHONY: all deps build test demo demo-run clean install install-files
 
 # Where `make install` puts things: binaries in $(PREFIX)/bin, the unit in $(UNITDIR), the
 # configuration in $(SYSCONFDIR)/ergometer (kept if one is there), all under $(DESTDIR).
@@ -39,7 +39,11 @@ test: deps
 DEMO_SAMPLES ?= 8192
 DEMO_EPOCHS_A ?= 2
 DEMO_EPOCHS_B ?= 8
+DEMO_COMPARE_FLAGS ?=
 demo: build
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run:
 	@echo "== ergo probe --interval 1 on this machine"
 	$(BIN)/ergo probe --interval 1 || true
 	@tree=$(DEMO_TREE); cp -a Tests/Fixtures/intel-1s/. $$tree/; \
@@ -57,7 +61,7 @@ demo: build
 	  $(BIN)/ergo run --state-dir $$state --name "B tiled kernel, 2 threads" -- \
 	    $(BIN)/ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B) --samples $(DEMO_SAMPLES) && \
 	  echo "== ergo compare 1 2" && \
-	  $(BIN)/ergo compare 1 2 --state-dir $$state; \
+	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS); \
 	  status=$$?; rm -rf $$state; exit $$status
 
 # Release build, then the files. `make install-files INSTALL_FROM=.build/debug` skips the build.

@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ErgometerDaemonTests",
-            dependencies: ["ErgometerDaemon", "ErgometerCore", "ErgometerStore", "ErgometerTestSupport"],
+            dependencies: ["ErgometerDaemon", "ErgometerCore", "ErgometerStore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

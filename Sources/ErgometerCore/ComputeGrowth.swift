@@ -49,6 +49,12 @@ public struct ComputeGrowth: Sendable, Equatable {
         public var hardware: Double
         public var processors: Double
         public var duration: Double
+
+        public init(hardware: Double, processors: Double, duration: Double) {
+            self.hardware = hardware
+            self.processors = processors
+            self.duration = duration
+        }
     }
 
     public var computeRatio: Double

@@ -139,5 +139,12 @@ struct DaemonAuthorizationTests {
              "-X", "POST", "-d", "{\"name\":\"x\",\"labels\":{},\"command\":[],\"pid\":1}", "http://ergod/v1/jobs"])
         #expect(registration.standardOutput.contains("belongs to another user"), "\(registration.standardOutput)")
         #expect(daemon.log().contains("refused to measure another user's process"))
+        // Nor report progress (FLOPs) for another user's job.
+        let progress = try ProcessResult.run(
+            "/usr/bin/setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/curl", "-s", "-w", "%{http_code}", "--unix-socket", daemon.socket,
+             "-X", "POST", "-d", "{\"flops\":1e12,\"steps\":1,\"samples\":1,\"metrics\":{}}", "http://ergod/v1/jobs/1/progress"])
+        #expect(progress.standardOutput.hasSuffix("403"), "\(progress.standardOutput)")
+        #expect(daemon.log().contains("refused a progress report"))
     }
 }

@@ -1,0 +1,80 @@
+import ErgometerClient
+import ErgometerDaemon
+import ErgometerTestSupport
+import ErgometerWire
+import Foundation
+import Synchronization
+import Testing
+
+/// The client a training program links: what it says outside a job, and that a report the
+/// daemon cannot take yet is kept and arrives later, over the real control API.
+@Suite(.serialized)
+struct TrainingReporterTests {
+    final class Messages: Sendable {
+        let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+        func add(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    @Test func outsideAJobItSaysSoOnceAndDoesNothing() {
+        let messages = Messages()
+        let reporter = TrainingReporter.fromEnvironment([:], warn: messages.add)
+        #expect(!reporter.isMeasured)
+        for _ in 0..<1000 { reporter.add(flops: 1e9, steps: 1, samples: 64) }
+        reporter.record("loss", 0.5)
+        reporter.finish()
+        #expect(messages.all == ["ergometer: not measured (ERGOMETER_JOB_ID is not set; run under `ergo run -- ...` to measure)"])
+    }
+
+    @Test func reportsWaitForTheDaemonAndNothingIsLost() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = DaemonConfiguration()
+        configuration.sysfsRoot = root + "/sys"
+        configuration.stateDirectory = root + "/state"
+        configuration.intervalSeconds = 0.1
+        let session = try StandaloneSession(configuration: configuration)
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        // SIGKILL: a test process may hand its children SIGTERM ignored.
+        defer { kill(sleeper.processIdentifier, SIGKILL) }
+        let job = try await session.start(RegisterJobRequest(name: "reporter", jobID: nil, labels: [:], command: ["sleep"], pid: sleeper.processIdentifier, processors: nil))
+
+        let socket = root + "/control.sock"
+        let messages = Messages()
+        let reporter = TrainingReporter(jobID: job.id, socketPath: socket, flushInterval: 0.05, warn: messages.add)
+        reporter.add(flops: 1000, steps: 1, samples: 32)
+        reporter.record("loss", 2.5)
+        try await Task.sleep(for: .milliseconds(300))  // several flushes find no daemon
+        #expect(reporter.reportsSent == 0)
+        #expect(messages.all.count == 1 && messages.all[0].contains("progress is kept and sent when ergod answers"), "\(messages.all)")
+
+        try await session.servingControlAPI(at: socket) {
+            reporter.add(flops: 500, steps: 2, samples: 64)
+            reporter.record("loss", 1.5)
+            reporter.record("test_error", 0.25)
+            reporter.finish()
+        }
+        #expect(reporter.reportsSent >= 1)
+        kill(sleeper.processIdentifier, SIGKILL)
+        sleeper.waitUntilExit()
+        let report = try await session.finish(id: job.id, exitStatus: 0)
+        #expect(report.flops == 1500)
+        #expect(report.steps == 3)
+        #expect(report.samples == 96)
+        #expect(report.metrics == ["loss": 1.5, "test_error": 0.25])
+    }
+
+    @Test(arguments: [
+        (JobProgress(flops: -1), "flops -1.0: an increment is zero or more"),
+        (JobProgress(steps: -2), "steps and samples are increments"),
+        (JobProgress(metrics: [String(repeating: "x", count: 65): 1]), "1 to 64 bytes"),
+        (JobProgress(metrics: ["loss": .nan]), "metric loss = nan: must be finite"),
+        (JobProgress(metrics: Dictionary(uniqueKeysWithValues: (0..<65).map { ("m\($0)", 1.0) })), "65 metrics: at most 64"),
+    ])
+    func boundsOnWhatAProgramMayReport(progress: JobProgress, problem: String) {
+        #expect(progress.problem?.contains(problem) == true, "\(progress.problem ?? "accepted")")
+    }
+}
