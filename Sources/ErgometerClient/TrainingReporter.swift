@@ -18,6 +18,9 @@ public final class TrainingReporter: Sendable {
 
     struct State {
         var pending = JobProgress()
+        /// A report sent whose answer did not come: sent again as is, so it is applied once.
+        var inFlight: JobProgress?
+        var nextSequence: Int64 = 1
         var stopped = false
         /// Set when ergod said the job is over or refused it: reporting stops, once said.
         var gaveUp = false
@@ -86,45 +89,67 @@ public final class TrainingReporter: Sendable {
     /// Reports sent so far (for tests and the program's own summary).
     public var reportsSent: Int { state.withLock { $0.sent } }
 
+    /// How long `finish()` keeps trying to deliver what is pending while ergod cannot be reached.
+    static let finishPatienceSeconds = 10.0
+
     private func loop() {
         while true {
             _ = wake.wait(timeout: .now() + flushInterval)
             let stopping = state.withLock { $0.stopped }
-            send()
-            if stopping { break }
+            let delivered = send()
+            if stopping {
+                let deadline = Date().addingTimeInterval(Self.finishPatienceSeconds)
+                var delivered = delivered
+                while !delivered && Date() < deadline {
+                    Thread.sleep(forTimeInterval: 0.1)
+                    delivered = send()
+                }
+                if !delivered { warn("ergometer: ergod did not answer for \(Int(Self.finishPatienceSeconds)) s; the last progress report is lost") }
+                break
+            }
         }
         finished.signal()
     }
 
-    private func send() {
-        guard let client, let jobID else { return }
-        let batch = state.withLock { state -> JobProgress? in
-            guard !state.gaveUp else { return nil }
-            let batch = state.pending
-            state.pending = JobProgress()
-            return batch
-        }
-        guard let batch, batch != JobProgress() else { return }
-        do {
-            try client.progress(id: jobID, batch)
-            state.withLock { $0.sent += 1 }
-        } catch {
-            let message: String? = state.withLock { state in
-                switch error {
-                case .refused(let status, let text) where status == 404 || status == 410 || status == 403 || status == 400:
-                    state.gaveUp = true
-                    return "ergometer: ergod will not take reports for job \(jobID) (\(text)); reporting stops"
-                default:
-                    // Not reachable now (restarting): keep the numbers for the next try.
-                    state.pending.flops += batch.flops
-                    state.pending.steps += batch.steps
-                    state.pending.samples += batch.samples
-                    state.pending.metrics.merge(batch.metrics) { newer, _ in newer }
-                    defer { state.warnedUnreachable = true }
-                    return state.warnedUnreachable ? nil : "ergometer: \(error); progress is kept and sent when ergod answers"
+    /// Sends what is pending; false when it is still pending (ergod unreachable).
+    @discardableResult
+    private func send() -> Bool {
+        guard let client, let jobID else { return true }
+        while true {
+            let batch = state.withLock { state -> JobProgress? in
+                guard !state.gaveUp else { return nil }
+                if state.inFlight == nil && !state.pending.isEmpty {
+                    var next = state.pending
+                    next.sequence = state.nextSequence
+                    state.nextSequence += 1
+                    state.pending = JobProgress()
+                    state.inFlight = next
                 }
+                return state.inFlight
             }
-            if let message { warn(message) }
+            guard let batch else { return true }
+            do {
+                try client.progress(id: jobID, batch)
+                state.withLock {
+                    $0.inFlight = nil
+                    $0.sent += 1
+                }
+            } catch {
+                let message: String? = state.withLock { state in
+                    switch error {
+                    case .refused(let status, let text) where status == 404 || status == 410 || status == 403 || status == 400:
+                        state.gaveUp = true
+                        return "ergometer: ergod will not take reports for job \(jobID) (\(text)); reporting stops"
+                    default:
+                        // Not reachable now (restarting), or the answer was lost: the same report
+                        // goes again next time, and ergod applies it once.
+                        defer { state.warnedUnreachable = true }
+                        return state.warnedUnreachable ? nil : "ergometer: \(error); progress is kept and sent when ergod answers"
+                    }
+                }
+                if let message { warn(message) }
+                return state.withLock { $0.gaveUp }
+            }
         }
     }
 

@@ -4,13 +4,18 @@ import Foundation
 
 extension Sampler {
     /// Adds what a training program reported to its running job: FLOPs, steps and samples
-    /// accumulate; metrics keep their latest value. Saved with the next checkpoint.
+    /// accumulate; metrics keep their latest value; a report whose sequence number was already
+    /// applied is acknowledged and ignored. Saved with the next checkpoint, with that number.
     public func progress(id: String, _ progress: JobProgress, uid: Int) throws(APIError) {
         if let problem = progress.problem { throw APIError(problem) }
         guard var job = active[id] else {
             throw APIError(endedJobs[id] != nil || owner(of: id) != nil ? "job \(id) has ended; it takes no more reports" : "no job \(id)")
         }
         guard uid == 0 || uid == job.stored.uid else { throw APIError("job \(id) belongs to another user") }
+        if let sequence = progress.sequence {
+            if let last = job.totals.progressSequence, sequence <= last { return }  // sent again after a lost answer
+            job.totals.progressSequence = sequence
+        }
         if progress.flops > 0 || job.totals.flops != nil { job.totals.flops = (job.totals.flops ?? 0) + progress.flops }
         if progress.steps > 0 || job.totals.steps != nil { job.totals.steps = (job.totals.steps ?? 0) + progress.steps }
         if progress.samples > 0 || job.totals.samples != nil { job.totals.samples = (job.totals.samples ?? 0) + progress.samples }

@@ -39,12 +39,17 @@ public final class StandaloneSession: Sendable {
     public func servingControlAPI<T: Sendable>(at path: String, _ body: () async throws -> T) async throws -> T {
         var logger = Logger(label: "ergo")
         logger.logLevel = .critical  // the server's own shutdown notes are not the user's business
+        let (running, signalRunning) = AsyncStream<Void>.makeStream()
         let application = Application(
             router: ControlRoutes.router(sampler: sampler, logger: logger),
-            configuration: .init(address: .unixDomainSocket(path: path), serverName: "ergo"), logger: logger)
+            configuration: .init(address: .unixDomainSocket(path: path), serverName: "ergo"),
+            onServerRunning: { _ in signalRunning.finish() }, logger: logger)
         unlink(path)
-        let server = Task { try await application.run() }
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(5)) }
+        let server = Task {
+            defer { signalRunning.finish() }  // a server that fails to start must not leave us waiting
+            try await application.run()
+        }
+        for await _ in running {}
         defer {
             server.cancel()
             unlink(path)

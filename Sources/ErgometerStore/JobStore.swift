@@ -84,6 +84,7 @@ public final class JobStore: Sendable {
                 table.add(column: "steps", .integer)
                 table.add(column: "samples", .integer)
                 table.add(column: "metrics", .text).notNull().defaults(to: "{}")
+                table.add(column: "progress_sequence", .integer)
             }
         }
         return migrator

@@ -90,6 +90,8 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var steps: Int64?
     public var samples: Int64?
     public var metricsJSON: String
+    /// The sequence number of the last progress report applied (reports are applied once).
+    public var progressSequence: Int64?
 
     public init(jobID: String) {
         self.jobID = jobID
@@ -112,6 +114,7 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
         steps = nil
         samples = nil
         metricsJSON = "{}"
+        progressSequence = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -119,7 +122,8 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
             idleShareMicrojoules = "idle_share_uj", raplMicrojoules = "rapl_uj", modelMicrojoules = "model_uj",
             cpuMicroseconds = "cpu_usec", co2Grams = "co2_grams", cost, peakWatts = "peak_watts",
             lastUsageMicroseconds = "last_usage_usec", temperaturesJSON = "temperatures",
-            intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops, steps, samples, metricsJSON = "metrics"
+            intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops, steps, samples, metricsJSON = "metrics",
+            progressSequence = "progress_sequence"
     }
 }
 

@@ -24,13 +24,20 @@ public struct JobProgress: Codable, Sendable, Equatable {
     public var steps: Int64
     public var samples: Int64
     public var metrics: [String: Double]
+    /// Increases with every report of a job; a report sent again after a lost answer carries
+    /// the same number and is applied once.
+    public var sequence: Int64?
 
-    public init(flops: Double = 0, steps: Int64 = 0, samples: Int64 = 0, metrics: [String: Double] = [:]) {
+    public init(flops: Double = 0, steps: Int64 = 0, samples: Int64 = 0, metrics: [String: Double] = [:], sequence: Int64? = nil) {
         self.flops = flops
         self.steps = steps
         self.samples = samples
         self.metrics = metrics
+        self.sequence = sequence
     }
+
+    /// Nothing to report.
+    public var isEmpty: Bool { flops == 0 && steps == 0 && samples == 0 && metrics.isEmpty }
 
     /// At most this many metric names per job, each at most `maximumMetricNameLength` bytes.
     public static let maximumMetrics = 64

@@ -67,6 +67,34 @@ struct TrainingReporterTests {
         #expect(report.metrics == ["loss": 1.5, "test_error": 0.25])
     }
 
+    @Test func aReportSentAgainIsAppliedOnce() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = DaemonConfiguration()
+        configuration.sysfsRoot = root + "/sys"
+        configuration.stateDirectory = root + "/state"
+        let session = try StandaloneSession(configuration: configuration)
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { kill(sleeper.processIdentifier, SIGKILL) }
+        let job = try await session.start(RegisterJobRequest(name: "twice", jobID: nil, labels: [:], command: ["sleep"], pid: sleeper.processIdentifier, processors: nil))
+        let socket = root + "/control.sock"
+        try await session.servingControlAPI(at: socket) {
+            let client = ControlClient(socketPath: socket)
+            try client.progress(id: job.id, JobProgress(flops: 100, steps: 1, sequence: 1))
+            try client.progress(id: job.id, JobProgress(flops: 100, steps: 1, sequence: 1))  // its answer was lost: sent again
+            try client.progress(id: job.id, JobProgress(flops: 7, sequence: 2))
+            try client.progress(id: job.id, JobProgress(flops: 100, sequence: 1))  // late and stale
+        }
+        kill(sleeper.processIdentifier, SIGKILL)
+        sleeper.waitUntilExit()
+        let report = try await session.finish(id: job.id, exitStatus: 0)
+        #expect(report.flops == 107)
+        #expect(report.steps == 1)
+    }
+
     @Test(arguments: [
         (JobProgress(flops: -1), "flops -1.0: an increment is zero or more"),
         (JobProgress(steps: -2), "steps and samples are increments"),
