@@ -123,9 +123,11 @@ enum Format {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
         return rows.map { row in
-            "  " + row.enumerated().map { index, cell in
+            var line = "  " + row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
-            }.joined(separator: "  ") + "\n"
+            }.joined(separator: "  ")
+            while line.last == " " { line.removeLast() }  // an empty last cell leaves no trailing blanks
+            return line + "\n"
         }.joined()
     }
 }
