@@ -16,6 +16,41 @@ struct TrainingReporterTests {
         func add(_ line: String) { lines.withLock { $0.append(line) } }
     }
 
+    /// An in-process sampler on a fixture tree measuring a `sleep` as a job, and the path of the
+    /// private control socket it can serve.
+    final class SessionWithJob {
+        let root: String
+        let session: StandaloneSession
+        let process = Process()
+        let job: RegisterJobResponse
+        var socket: String { root + "/control.sock" }
+
+        init(name: String) async throws {
+            root = try Fixtures.scratchCopy(of: "intel-1s")
+            var configuration = DaemonConfiguration()
+            configuration.sysfsRoot = root + "/sys"
+            configuration.stateDirectory = root + "/state"
+            configuration.intervalSeconds = 0.1
+            session = try StandaloneSession(configuration: configuration)
+            process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            process.arguments = ["30"]
+            try process.run()
+            job = try await session.start(RegisterJobRequest(name: name, jobID: nil, labels: [:], command: ["sleep"], pid: process.processIdentifier, processors: nil))
+        }
+
+        /// SIGKILL: a test process may hand its children SIGTERM ignored.
+        func stopProcess() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        deinit {
+            stopProcess()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
     @Test func outsideAJobItSaysSoOnceAndDoesNothing() {
         let messages = Messages()
         let reporter = TrainingReporter.fromEnvironment([:], warn: messages.add)
@@ -27,22 +62,8 @@ struct TrainingReporterTests {
     }
 
     @Test func reportsWaitForTheDaemonAndNothingIsLost() async throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        var configuration = DaemonConfiguration()
-        configuration.sysfsRoot = root + "/sys"
-        configuration.stateDirectory = root + "/state"
-        configuration.intervalSeconds = 0.1
-        let session = try StandaloneSession(configuration: configuration)
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["30"]
-        try sleeper.run()
-        // SIGKILL: a test process may hand its children SIGTERM ignored.
-        defer { kill(sleeper.processIdentifier, SIGKILL) }
-        let job = try await session.start(RegisterJobRequest(name: "reporter", jobID: nil, labels: [:], command: ["sleep"], pid: sleeper.processIdentifier, processors: nil))
-
-        let socket = root + "/control.sock"
+        let fixture = try await SessionWithJob(name: "reporter")
+        let (session, job, socket) = (fixture.session, fixture.job, fixture.socket)
         let messages = Messages()
         let reporter = TrainingReporter(jobID: job.id, socketPath: socket, flushInterval: 0.05, warn: messages.add)
         reporter.add(flops: 1000, steps: 1, samples: 32)
@@ -58,8 +79,7 @@ struct TrainingReporterTests {
             reporter.finish()
         }
         #expect(reporter.reportsSent >= 1)
-        kill(sleeper.processIdentifier, SIGKILL)
-        sleeper.waitUntilExit()
+        fixture.stopProcess()
         let report = try await session.finish(id: job.id, exitStatus: 0)
         #expect(report.flops == 1500)
         #expect(report.steps == 3)
@@ -68,19 +88,8 @@ struct TrainingReporterTests {
     }
 
     @Test func aReportSentAgainIsAppliedOnce() async throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        var configuration = DaemonConfiguration()
-        configuration.sysfsRoot = root + "/sys"
-        configuration.stateDirectory = root + "/state"
-        let session = try StandaloneSession(configuration: configuration)
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["30"]
-        try sleeper.run()
-        defer { kill(sleeper.processIdentifier, SIGKILL) }
-        let job = try await session.start(RegisterJobRequest(name: "twice", jobID: nil, labels: [:], command: ["sleep"], pid: sleeper.processIdentifier, processors: nil))
-        let socket = root + "/control.sock"
+        let fixture = try await SessionWithJob(name: "twice")
+        let (session, job, socket) = (fixture.session, fixture.job, fixture.socket)
         try await session.servingControlAPI(at: socket) {
             let client = ControlClient(socketPath: socket)
             try client.progress(id: job.id, JobProgress(flops: 100, steps: 1, sequence: 1))
@@ -88,8 +97,7 @@ struct TrainingReporterTests {
             try client.progress(id: job.id, JobProgress(flops: 7, sequence: 2))
             try client.progress(id: job.id, JobProgress(flops: 100, sequence: 1))  // late and stale
         }
-        kill(sleeper.processIdentifier, SIGKILL)
-        sleeper.waitUntilExit()
+        fixture.stopProcess()
         let report = try await session.finish(id: job.id, exitStatus: 0)
         #expect(report.flops == 107)
         #expect(report.steps == 1)
