@@ -88,6 +88,19 @@ let package = Package(
             dependencies: ["ErgometerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-O"])]
         ),
+        // Benchmarks (make bench): time and allocations per call; the malloc family is interposed
+        // by CMallocCounter, linked into this executable only.
+        .target(name: "CMallocCounter"),
+        .executableTarget(
+            name: "ergometer-bench",
+            dependencies: [
+                "CMallocCounter", "ErgometerCore", "ErgometerProbes", "ErgometerDaemon", "ErgometerStore", "ErgometerWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ergometer-bench",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore"], swiftSettings: strictSwift),

@@ -34,6 +34,11 @@ extension Sampler {
         publishMetrics(now: now)
     }
 
+    /// Publishes now, whatever the page's age (benchmarks; tests).
+    public func publishMetricsNow() {
+        publishMetrics(now: MonotonicClock.nanoseconds())
+    }
+
     /// Keeps an ended job on the page for the grace period.
     func keepForMetrics(_ job: StoredJob, totals: JobTotals) {
         let now = MonotonicClock.nanoseconds()

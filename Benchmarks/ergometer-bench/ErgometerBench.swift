@@ -1,0 +1,95 @@
+import ArgumentParser
+import ErgometerCore
+import ErgometerDaemon
+import ErgometerProbes
+import ErgometerStore
+import ErgometerWire
+import Foundation
+
+/// `ergometer-bench`: time and allocations per call of Ergometer's hot paths, each row also as
+/// a ratio to one sysfs attribute read measured in the same run.
+@main
+struct ErgometerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ergometer-bench",
+        abstract: "Time and allocations per call of the sampler tick, attribution, /metrics rendering and store queries."
+    )
+
+    @Option(help: "Fixture trees (Tests/Fixtures of the package).") var fixtures = "Tests/Fixtures"
+    @Flag(help: "A few iterations each: checks that every benchmark runs (CI), times nothing worth reading.") var quick = false
+    @Option(help: "Only the benchmarks whose name contains this.") var only: String?
+
+    func run() async throws {
+        let scale = quick ? 0.02 : 1.0
+        func iterations(_ count: Int) -> Int { max(Int(Double(count) * scale), 3) }
+        func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+        var rows: [Measurement] = []
+
+        let attribute = fixtures + "/intel-1s/proc/sys/kernel/random/boot_id"
+        var sink = 0
+        let baseline = Harness.measure("baseline: read one sysfs attribute", iterations: iterations(5000)) {
+            sink &+= (try? SysfsFile.readLine(attribute).get())?.count ?? 0
+        }
+        rows.append(baseline)
+
+        if wanted("attribution") {
+            let usage = Dictionary(uniqueKeysWithValues: (0..<100).map { ("\($0 + 1)", UInt64.random(in: 0...1_000_000)) })
+            rows.append(Harness.measure("attribution of one tick, 100 jobs", iterations: iterations(5000)) {
+                let split = Attribution.split(
+                    energyMicrojoules: 40_000_000, seconds: 1, jobCPUMicroseconds: usage, busyCPUMicroseconds: 60_000_000, idleWatts: 10,
+                    policy: .proportional)
+                sink &+= split.jobs.count
+            })
+        }
+        for jobs in [1, 100, 1000] where wanted("sampler tick") {
+            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: jobs)
+            rows.append(await Harness.measure("sampler tick, \(jobs) job(s)", iterations: iterations(jobs >= 1000 ? 200 : 1000), setup: fixture.advance) {
+                await fixture.sampler.tick()
+            })
+        }
+        if wanted("metrics") {
+            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 1000)
+            await fixture.sampler.tick()
+            rows.append(await Harness.measure("publish /metrics from the sampler, 1000 jobs", iterations: iterations(300)) {
+                await fixture.sampler.publishMetricsNow()
+            })
+            rows.append(Harness.measure("serve /metrics from the board (a scrape's share)", iterations: iterations(20_000)) {
+                sink &+= fixture.sampler.board.latest()?.readableBytes ?? 0
+            })
+            var snapshot = MetricsSnapshot(version: "bench")
+            snapshot.jobs = (0..<1000).map {
+                .init(id: "box-\($0)", name: "job \($0)", user: "user\($0 % 10)", microjoules: UInt64($0) * 1_000_000, watts: 12.5, cpuMicroseconds: 42, co2Grams: 0.5)
+            }
+            rows.append(Harness.measure("render /metrics text, 1000 jobs", iterations: iterations(300)) {
+                sink &+= MetricsExposition.render(snapshot).count
+            })
+        }
+        if wanted("store") {
+            let store = try StoreFixture(jobs: quick ? 200 : 10_000)
+            rows.append(Harness.measure("ergo report (store → report), \(store.count) jobs stored", iterations: iterations(2000)) {
+                if let (job, totals) = try? store.store.job(id: String(Int.random(in: 1...store.count))) {
+                    sink &+= JobReportBuilder.report(job: job, totals: totals, now: 0).command.count
+                }
+            })
+            rows.append(Harness.measure("ergo jobs --all (newest 1000 of \(store.count))", iterations: iterations(50)) {
+                sink &+= ((try? store.store.jobs(includeEnded: true)) ?? []).map { JobReportBuilder.summary(job: $0.0, totals: $0.1) }.count
+            })
+        }
+
+        print("ergometer-bench: \(quick ? "quick check, figures not meaningful" : "per call"); baseline = one sysfs attribute read")
+        var table = [["OPERATION", "MEDIAN (µs)", "P99 (µs)", "× BASELINE", "ALLOCS/CALL", "KB/CALL"]]
+        for row in rows {
+            table.append([
+                row.name, fixed(row.medianMicroseconds, 2), fixed(row.p99Microseconds, 2), fixed(row.medianMicroseconds / baseline.medianMicroseconds, 1),
+                fixed(row.allocationsPerCall, 1), fixed(row.bytesPerCall / 1024, 1),
+            ])
+        }
+        let widths = (0..<table[0].count).map { column in table.map { $0[column].count }.max() ?? 0 }
+        for row in table {
+            print("  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        if sink == Int.min { print(sink) }
+    }
+
+    func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+}

@@ -1,0 +1,68 @@
+import ErgometerDaemon
+import ErgometerProbes
+import ErgometerStore
+import ErgometerWire
+import Foundation
+import Logging
+
+/// A sampler on a copied fixture tree with `jobs` registered jobs, each in its own cgroup of a
+/// fake cgroup2 tree (`self/mountinfo` points at it), whose `cpu.stat` files the benchmark
+/// advances between ticks, as the kernel would. Every file the tick reads is a real file.
+final class SamplerFixture {
+    let root: String
+    let sampler: Sampler
+    let cgroupRoot: String
+    let jobs: Int
+    private var usage: UInt64 = 1_000_000
+
+    init(fixtures: String, jobs: Int) async throws {
+        root = NSTemporaryDirectory() + "ergometer-bench-\(getpid())-\(jobs)"
+        try? FileManager.default.removeItem(atPath: root)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixtures + "/intel-1s/sys", toPath: root + "/sys")
+        try FileManager.default.copyItem(atPath: fixtures + "/intel-1s/proc", toPath: root + "/proc")
+        cgroupRoot = root + "/cgroup"
+        try FileManager.default.createDirectory(atPath: cgroupRoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/proc/self", withIntermediateDirectories: true)
+        try "30 1 0:27 / \(cgroupRoot) rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n"
+            .write(toFile: root + "/proc/self/mountinfo", atomically: true, encoding: .utf8)
+        self.jobs = jobs
+        var configuration = DaemonConfiguration()
+        configuration.sysfsRoot = root + "/sys"
+        configuration.procfsRoot = root + "/proc"
+        configuration.stateDirectory = root + "/state"
+        configuration.metricsListen = "off"
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        sampler = try Sampler(configuration: configuration, store: try JobStore(directory: configuration.stateDirectory), logger: logger)
+        for index in 0..<jobs {
+            // What the kernel would show in a new cgroup: cgroup.procs to write the pid into.
+            let cgroup = cgroupRoot + "/ergometer/job-\(index + 1)"
+            try FileManager.default.createDirectory(atPath: cgroup, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: cgroup + "/cgroup.procs", contents: nil)
+            let pid = Int32(400_000 + index)
+            let directory = root + "/proc/\(pid)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try "Name:\tbench\nUid:\t0\t0\t0\t0\n".write(toFile: directory + "/status", atomically: true, encoding: .utf8)
+            try "0::/\n".write(toFile: directory + "/cgroup", atomically: true, encoding: .utf8)
+            _ = try await sampler.register(
+                RegisterJobRequest(name: "bench-\(index)", jobID: nil, labels: [:], command: ["bench"], pid: pid, processors: nil), uid: 0, user: "root")
+        }
+        advance()
+    }
+
+    /// Every job used 10 ms more CPU, written the way the kernel presents it.
+    func advance() {
+        usage += 10_000
+        let text = "usage_usec \(usage)\nuser_usec \(usage / 2)\nsystem_usec \(usage / 2)\n"
+        for index in 1...max(jobs, 1) where index <= jobs {
+            let path = cgroupRoot + "/ergometer/job-\(index)/cpu.stat"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
