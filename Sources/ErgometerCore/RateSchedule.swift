@@ -92,6 +92,25 @@ public struct CarbonAccounting: Equatable, Sendable {
     public static func kilowattHours(joules: Double) -> Double { joules / 3.6e6 }
 
     /// gCO2e of `joules` used between `start` and `end` (Unix seconds).
+    /// One tick's rates, worked out once and applied to every job's energy of that tick.
+    public struct TickFactors: Sendable {
+        /// Average grid intensity over the tick, g/kWh.
+        public var intensity: Double
+        public var gramsPerJoule: Double
+        public var costPerJoule: Double?
+        public var currency: String?
+        public var pue: Double
+    }
+
+    /// The tick's factors: grams = joules × gramsPerJoule, exactly `grams(joules:from:to:)`.
+    public func factors(from start: Double, to end: Double) -> TickFactors {
+        let intensity = self.intensity.average(from: start, to: end)
+        return TickFactors(
+            intensity: intensity, gramsPerJoule: Self.kilowattHours(joules: 1) * intensity * pue,
+            costPerJoule: price.map { Self.kilowattHours(joules: 1) * $0.average(from: start, to: end) * pue },
+            currency: price == nil ? nil : currency, pue: pue)
+    }
+
     public func grams(joules: Double, from start: Double, to end: Double) -> Double {
         Self.kilowattHours(joules: joules) * intensity.average(from: start, to: end) * pue
     }

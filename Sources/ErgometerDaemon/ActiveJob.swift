@@ -10,6 +10,13 @@ struct ActiveJob {
         case processTree(root: Int32)
     }
 
+    /// Sum, count and maximum of one sensor's readings while the job ran.
+    struct TemperatureStat {
+        var sum = 0.0
+        var count = 0.0
+        var max = -Double.infinity
+    }
+
     var stored: StoredJob
     var totals: JobTotals
     var tracking: Tracking
@@ -17,8 +24,16 @@ struct ActiveJob {
     var lastUsage: UInt64
     /// The registering process and the cgroup it came from, to move it back at the end.
     var owner: (pid: Int32, cgroup: String)?
-    /// Per sensor (`chip\tsensor`): sum, count, max of readings while the job ran.
+    /// Per sensor (`chip\tsensor`): sum, count, max of readings before a restart (from the store).
     var temperatures: [String: [Double]]
+    /// Readings since this process took the job, by the sampler's sensor index: updated in place
+    /// every tick, without a string or a dictionary.
+    var temperatureStats: [TemperatureStat] = []
+    /// The cgroup's `cpu.stat`, worked out on the first tick.
+    var cpuStatPath: String?
+    /// CPU counter read this tick, and the increase since the last one.
+    var tickUsage: UInt64 = 0
+    var tickDelta: UInt64 = 0
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
     var intensitySeconds: Double = 0
     var measuredSeconds: Double = 0
@@ -28,7 +43,7 @@ struct ActiveJob {
     /// Energy, CPU and carbon of one tick into the running totals.
     mutating func add(
         microjoules: UInt64, idleShare: UInt64, cpuMicroseconds: UInt64, meter: EnergyMeter.Reading, seconds: Double,
-        carbon: CarbonAccounting, from start: Double, to end: Double
+        carbon: CarbonAccounting.TickFactors
     ) {
         let joules = Double(microjoules) / 1e6
         totals.energyMicrojoules += Int64(microjoules)
@@ -40,30 +55,40 @@ struct ActiveJob {
         totals.idleShareMicrojoules += Int64(idleShare)
         if meter.source == .rapl { totals.raplMicrojoules += Int64(microjoules) } else { totals.modelMicrojoules += Int64(microjoules) }
         totals.cpuMicroseconds += Int64(cpuMicroseconds)
-        totals.co2Grams += carbon.grams(joules: joules, from: start, to: end)
-        totals.cost += carbon.cost(joules: joules, from: start, to: end) ?? 0
-        totals.currency = carbon.price == nil ? nil : carbon.currency
+        totals.co2Grams += joules * carbon.gramsPerJoule
+        totals.cost += joules * (carbon.costPerJoule ?? 0)
+        totals.currency = carbon.currency
         totals.pue = carbon.pue
         if seconds > 0 { totals.peakWatts = max(totals.peakWatts, joules / seconds) }
-        intensitySeconds += carbon.intensity.average(from: start, to: end) * seconds
+        intensitySeconds += carbon.intensity * seconds
         measuredSeconds += seconds
-        totals.intensityGramsPerKWh = measuredSeconds > 0 ? intensitySeconds / measuredSeconds : carbon.intensity.value(at: end)
+        totals.intensityGramsPerKWh = measuredSeconds > 0 ? intensitySeconds / measuredSeconds : carbon.intensity
     }
 
-    mutating func observe(_ readings: [TemperatureReading]) {
+    /// One tick's readings, as (sensor index, °C).
+    mutating func observe(_ readings: [(index: Int, celsius: Double)]) {
         for reading in readings {
-            let key = reading.chip + "\t" + reading.sensor
-            var stats = temperatures[key] ?? [0, 0, -Double.infinity]
-            stats[0] += reading.celsius
-            stats[1] += 1
-            stats[2] = max(stats[2], reading.celsius)
-            temperatures[key] = stats
+            if reading.index >= temperatureStats.count {
+                temperatureStats += Array(repeating: TemperatureStat(), count: reading.index + 1 - temperatureStats.count)
+            }
+            temperatureStats[reading.index].sum += reading.celsius
+            temperatureStats[reading.index].count += 1
+            temperatureStats[reading.index].max = Swift.max(temperatureStats[reading.index].max, reading.celsius)
         }
     }
 
-    /// Writes the temperature statistics into the totals (at a checkpoint, not every tick).
-    mutating func encodeTemperatures() {
-        if let data = try? JSONEncoder().encode(temperatures) {
+    /// Writes the temperature statistics into the totals (at a checkpoint, not every tick):
+    /// what was restored plus what this process saw, keyed by `sensorKeys`.
+    mutating func encodeTemperatures(sensorKeys: [String]) {
+        var merged = temperatures
+        for (index, stat) in temperatureStats.enumerated() where stat.count > 0 && index < sensorKeys.count {
+            var entry = merged[sensorKeys[index]] ?? [0, 0, -Double.infinity]
+            entry[0] += stat.sum
+            entry[1] += stat.count
+            entry[2] = Swift.max(entry[2], stat.max)
+            merged[sensorKeys[index]] = entry
+        }
+        if let data = try? JSONEncoder().encode(merged) {
             totals.temperaturesJSON = String(decoding: data, as: UTF8.self)
         }
     }

@@ -41,6 +41,14 @@ public actor Sampler {
     var ledgerJobs: [String: UInt64] = [:]
     var lastSource: PowerSourceKind
     var active: [String: ActiveJob] = [:]
+    /// `chip\tsensor` of every temperature sensor seen, by the index jobs keep their statistics under.
+    var sensorKeys: [String] = []
+    var sensorIndex: [String: Int] = [:]
+    /// Temperatures are read at most every `temperatureSeconds` while jobs run (they change
+    /// slowly, and libsensors costs ~250 µs), and on the first tick of a new job.
+    var lastTemperatureRead: UInt64 = 0
+    var temperaturesDue = true
+    static let temperatureSeconds = 5.0
     /// Jobs ended since the last successful checkpoint (all of them when there is no store).
     var endedJobs: [String: (StoredJob, JobTotals)] = [:]
     var pendingSamples: [JobSample] = []

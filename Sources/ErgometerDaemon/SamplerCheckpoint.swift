@@ -14,7 +14,7 @@ extension Sampler {
     public func checkpoint() {
         lastCheckpoint = MonotonicClock.nanoseconds()
         guard let store else { return }
-        for id in active.keys { active[id]?.encodeTemperatures() }
+        for index in active.indices { active.values[index].encodeTemperatures(sensorKeys: sensorKeys) }
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
             zonesJSON: Self.json(meter.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
@@ -52,7 +52,7 @@ extension Sampler {
         defer { removeLeftoverCgroups() }
         guard let store else { return }
         do {
-            for (job, _) in try store.jobs(includeEnded: false) where job.bootID != bootID {
+            for (job, _) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID != bootID {
                 try close(job, in: store, reason: "it ran in an earlier boot")
             }
             guard let saved = try store.checkpoint(), saved.bootID == bootID else { return }
@@ -65,7 +65,8 @@ extension Sampler {
             systemMicrojoules = UInt64(saved.systemMicrojoules)
             idleMicrojoules = UInt64(saved.idleMicrojoules)
             for totals in try store.totals(startedSince: saved.ledgerSince) { ledgerJobs[totals.jobID] = UInt64(totals.energyMicrojoules) }
-            for (job, totals) in try store.jobs(includeEnded: false) where job.bootID == bootID {
+            temperaturesDue = true
+            for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
                 let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
                 let temperatures = (try? JSONDecoder().decode([String: [Double]].self, from: Data(totals.temperaturesJSON.utf8))) ?? [:]
                 active[job.id] = ActiveJob(
@@ -86,7 +87,7 @@ extension Sampler {
     /// For `ergo run` without a daemon: jobs a crashed earlier run left open, whose process is
     /// gone or which ran in another boot, are closed (their totals as last saved).
     public func closeAbandonedJobs() {
-        guard let store, let open = try? store.jobs(includeEnded: false) else { return }
+        guard let store, let open = try? store.jobs(includeEnded: false, limit: Int.max) else { return }
         for (job, _) in open where job.bootID != bootID || kill(pid_t(job.pid), 0) != 0 {
             try? close(job, in: store, reason: "its process is gone")
         }

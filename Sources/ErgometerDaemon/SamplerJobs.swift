@@ -59,6 +59,7 @@ extension Sampler {
             noteStoreFailure(error)
         }
         active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
+        temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerJobs[id] = 0
         logger.info("job started", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
@@ -85,7 +86,7 @@ extension Sampler {
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
         if let sample = job.flushMinute() { appendSample(sample) }
-        job.encodeTemperatures()
+        job.encodeTemperatures(sensorKeys: sensorKeys)
         job.stored.ended = lastWall
         job.stored.exitStatus = exitStatus.map(Int.init)
         if case .cgroup = job.tracking, let cgroups {

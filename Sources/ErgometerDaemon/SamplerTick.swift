@@ -29,33 +29,39 @@ extension Sampler {
         }
         if energy.source == .rapl { idleLearner.observe(watts: Double(energy.microjoules) / 1e6 / seconds) }
 
+        // Each job's CPU since the last tick, kept on the job itself (updated in place: no copies).
         var usage: [String: UInt64] = [:]
-        var usageNow: [String: UInt64] = [:]
-        for (id, job) in active {
-            let read = cpuUsage(of: job)
+        usage.reserveCapacity(active.count)
+        for index in active.indices {
+            let (id, job) = active[index]
+            let read = cpuUsage(of: &active.values[index])
             if read == nil { exported.count("cgroup") }
             let current = read ?? job.lastUsage
-            usage[id] = current >= job.lastUsage ? current - job.lastUsage : 0
-            usageNow[id] = current
+            let delta = current >= job.lastUsage ? current - job.lastUsage : 0
+            active.values[index].tickUsage = current
+            active.values[index].tickDelta = delta
+            usage[id] = delta
         }
         let split = Attribution.split(
             energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: usage,
             busyCPUMicroseconds: busyDelta, idleWatts: idleWatts, policy: configuration.idlePolicy)
 
-        let temperatures = active.isEmpty ? [] : probe.temperatures().temperatures
+        let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
-        for (id, microjoules) in split.jobs {
-            guard var job = active[id] else { continue }
-            job.add(
-                microjoules: microjoules, idleShare: split.jobIdleShares[id] ?? 0, cpuMicroseconds: usage[id] ?? 0,
-                meter: energy, seconds: seconds, carbon: carbon, from: lastWall, to: wall)
-            job.lastUsage = usageNow[id] ?? job.lastUsage
-            job.totals.lastUsageMicroseconds = Int64(job.lastUsage)
-            job.observe(temperatures)
-            if let sample = job.sample(start: lastWall, end: wall, microjoules: microjoules, cpuMicroseconds: usage[id] ?? 0) {
+        let carbonFactors = carbon.factors(from: lastWall, to: wall)
+        for index in active.indices {
+            let id = active.keys[index]
+            let microjoules = split.jobs[id] ?? 0
+            let cpu = active.values[index].tickDelta
+            active.values[index].add(
+                microjoules: microjoules, idleShare: split.jobIdleShares[id] ?? 0, cpuMicroseconds: cpu,
+                meter: energy, seconds: seconds, carbon: carbonFactors)
+            active.values[index].lastUsage = active.values[index].tickUsage
+            active.values[index].totals.lastUsageMicroseconds = Int64(active.values[index].tickUsage)
+            if !temperatures.isEmpty { active.values[index].observe(temperatures) }
+            if let sample = active.values[index].sample(start: lastWall, end: wall, microjoules: microjoules, cpuMicroseconds: cpu) {
                 appendSample(sample)
             }
-            active[id] = job
             ledgerJobs[id, default: 0] += microjoules
         }
         systemMicrojoules += split.system
@@ -76,10 +82,27 @@ extension Sampler {
         configuration.idleWatts ?? (lastSource == .rapl ? idleLearner.idleWatts() : nil) ?? model.idleWatts
     }
 
-    func cpuUsage(of job: ActiveJob) -> UInt64? {
+    func cpuUsage(of job: inout ActiveJob) -> UInt64? {
         switch job.tracking {
-        case .cgroup(let path): return try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()
+        case .cgroup(let path):
+            guard let cgroups else { return nil }
+            if job.cpuStatPath == nil { job.cpuStatPath = cgroups.hierarchy.cpuStatPath(of: path) }
+            return try? CgroupV2.cpuUsageMicroseconds(statFile: job.cpuStatPath!).get()
         case .processTree(let root): return ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root)
+        }
+    }
+
+    /// The sensors' readings as (index, °C) when a read is due, else none.
+    func temperatureReadingsIfDue(now: UInt64) -> [(index: Int, celsius: Double)] {
+        guard temperaturesDue || Double(now &- lastTemperatureRead) / 1e9 >= Self.temperatureSeconds else { return [] }
+        temperaturesDue = false
+        lastTemperatureRead = now
+        return probe.temperatures().temperatures.map { reading in
+            let key = reading.chip + "\t" + reading.sensor
+            if let index = sensorIndex[key] { return (index, reading.celsius) }
+            sensorIndex[key] = sensorKeys.count
+            sensorKeys.append(key)
+            return (sensorKeys.count - 1, reading.celsius)
         }
     }
 

@@ -45,8 +45,17 @@ public struct CgroupV2: Sendable, Equatable {
     /// `usage_usec` of the cgroup's `cpu.stat`: CPU time used by every process that ran in it
     /// and its descendants, in microseconds. Counted even without the cpu controller enabled.
     public func cpuUsageMicroseconds(of cgroup: String) -> Result<UInt64, FileReadError> {
-        let path = FilePath.join(directory(of: cgroup), "cpu.stat")
-        return SysfsFile.withContents(path, Self.parseUsage(bytes:)).flatMap { usage in
+        Self.cpuUsageMicroseconds(statFile: cpuStatPath(of: cgroup))
+    }
+
+    /// The `cpu.stat` file of a cgroup (worked out once per job, not per tick).
+    public func cpuStatPath(of cgroup: String) -> String {
+        FilePath.join(directory(of: cgroup), "cpu.stat")
+    }
+
+    /// `usage_usec` read from a `cpu.stat` path.
+    public static func cpuUsageMicroseconds(statFile path: String) -> Result<UInt64, FileReadError> {
+        SysfsFile.withContents(path, Self.parseUsage(bytes:)).flatMap { usage in
             usage.map { .success($0) } ?? .failure(FileReadError(path: path, errno: 0, detail: "(no usage_usec line)"))
         }
     }
