@@ -6,7 +6,7 @@ CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 DEMO_TREE = $(shell mktemp -d /tmp/ergometer-demo-XXXXXX)
 
-.PHONY: all deps build test demo demo-run clean install install-files
+.PHONY: all deps build test demo demo-run bench clean install install-files
 
 # Where `make install` puts things: binaries in $(PREFIX)/bin, the unit in $(UNITDIR), the
 # configuration in $(SYSCONFDIR)/ergometer (kept if one is there), all under $(DESTDIR).
@@ -63,6 +63,17 @@ demo-run:
 	  echo "== ergo compare 1 2" && \
 	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS); \
 	  status=$$?; rm -rf $$state; exit $$status
+
+# Benchmarks (release build): the hot paths, time and allocations per call (ergometer-bench),
+# the probe's reads (ergo bench), the kernels of the training workload, and ergod side by side
+# with node_exporter. BENCH_IDLE shortens the idle window (seconds).
+BENCH_IDLE ?= 60
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/ergometer-bench
+	.build/release/ergo bench
+	.build/release/ergo-train --benchmark --threads 2
+	scripts/bench-vs-node-exporter .build/release 200 10 $(BENCH_IDLE)
 
 # Release build, then the files. `make install-files INSTALL_FROM=.build/debug` skips the build.
 install:
