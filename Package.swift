@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ergoTests",
-            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod", "ergo-train"],
+            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench"],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift
         ),

@@ -142,7 +142,10 @@ public final class JobStore: Sendable {
             if !includeEnded { request = request.filter(sql: "ended IS NULL") }
             if let uid { request = request.filter(sql: "uid = ?", arguments: [uid]) }
             let jobs = try request.fetchAll(db)
-            return try jobs.map { job in (job, try JobTotals.fetchOne(db, key: job.id) ?? JobTotals(jobID: job.id)) }
+            // One query for all their totals, not one per job.
+            let totals = Dictionary(
+                try JobTotals.filter(keys: jobs.map(\.id)).fetchAll(db).map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+            return jobs.map { job in (job, totals[job.id] ?? JobTotals(jobID: job.id)) }
         }
     }
 

@@ -112,3 +112,16 @@ struct CompareCommandTests {
         #expect(demo.standardError.contains("test_error"), "and the workload's metrics")
     }
 }
+
+/// The benchmark executable runs (CI checks it works; it times nothing worth reading there).
+struct BenchmarkExecutableTests {
+    @Test func quickRunPrintsEveryRowWithAllocations() throws {
+        let result = try ProcessResult.run(
+            BuiltProducts.executable("ergometer-bench"), ["--quick", "--only", "attribution", "--fixtures", Fixtures.packageRoot + "/Tests/Fixtures"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("ALLOCS/CALL"))
+        let row = try #require(result.standardOutput.split(separator: "\n").first { $0.contains("attribution of one tick, 100 jobs") })
+        let allocations = try #require(Double(row.split(separator: " ").dropLast().last ?? ""))
+        #expect(allocations > 0, "the interposed malloc counts what attribution allocates: \(row)")
+    }
+}
