@@ -51,11 +51,12 @@ struct ErgometerBench: AsyncParsableCommand {
             // What a checkpoint writes at the defaults (every 5 s, 1 s ticks): 100 jobs' totals
             // and 5 ticks of their samples, in one transaction.
             let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100)
-            rows.append(await Harness.measure("5 ticks + their checkpoint, 100 jobs", iterations: iterations(200), setup: {}) {
+            rows.append(await Harness.measure("checkpoint: 100 jobs, 5 ticks of samples", iterations: iterations(200), setup: {
                 for _ in 0..<5 {
                     fixture.advance()
                     await fixture.sampler.tick()
                 }
+            }) {
                 await fixture.sampler.checkpoint()
             })
         }

@@ -34,16 +34,16 @@ enum Harness {
         return summary(name, times: times, allocations: allocations, bytes: bytes)
     }
 
-    static func measure(_ name: String, iterations: Int, setup: () -> Void = {}, _ body: () async -> Void) async -> Measurement {
+    static func measure(_ name: String, iterations: Int, setup: () async -> Void = {}, _ body: () async -> Void) async -> Measurement {
         for _ in 0..<min(iterations, 20) {
-            setup()
+            await setup()
             await body()
         }
         var times = [Double](repeating: 0, count: iterations)
         var allocations: UInt64 = 0
         var bytes: UInt64 = 0
         for index in 0..<iterations {
-            setup()
+            await setup()
             let allocationsBefore = ergometer_allocations()
             let bytesBefore = ergometer_allocated_bytes()
             let start = MonotonicClock.nanoseconds()
