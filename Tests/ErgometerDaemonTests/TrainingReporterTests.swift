@@ -51,6 +51,14 @@ struct TrainingReporterTests {
         }
     }
 
+    /// Runs blocking client calls on a thread of their own: the server they talk to needs the
+    /// concurrency pool, which other tests may be holding with blocking calls of theirs.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     @Test func outsideAJobItSaysSoOnceAndDoesNothing() {
         let messages = Messages()
         let reporter = TrainingReporter.fromEnvironment([:], warn: messages.add)
@@ -76,7 +84,7 @@ struct TrainingReporterTests {
             reporter.add(flops: 500, steps: 2, samples: 64)
             reporter.record("loss", 1.5)
             reporter.record("test_error", 0.25)
-            reporter.finish()
+            try await Self.offThePool { reporter.finish() }
         }
         #expect(reporter.reportsSent >= 1)
         fixture.stopProcess()
@@ -91,11 +99,14 @@ struct TrainingReporterTests {
         let fixture = try await SessionWithJob(name: "twice")
         let (session, job, socket) = (fixture.session, fixture.job, fixture.socket)
         try await session.servingControlAPI(at: socket) {
-            let client = ControlClient(socketPath: socket)
-            try client.progress(id: job.id, JobProgress(flops: 100, steps: 1, sequence: 1))
-            try client.progress(id: job.id, JobProgress(flops: 100, steps: 1, sequence: 1))  // its answer was lost: sent again
-            try client.progress(id: job.id, JobProgress(flops: 7, sequence: 2))
-            try client.progress(id: job.id, JobProgress(flops: 100, sequence: 1))  // late and stale
+            let id = job.id
+            try await Self.offThePool {
+                let client = ControlClient(socketPath: socket)
+                try client.progress(id: id, JobProgress(flops: 100, steps: 1, sequence: 1))
+                try client.progress(id: id, JobProgress(flops: 100, steps: 1, sequence: 1))  // its answer was lost: sent again
+                try client.progress(id: id, JobProgress(flops: 7, sequence: 2))
+                try client.progress(id: id, JobProgress(flops: 100, sequence: 1))  // late and stale
+            }
         }
         fixture.stopProcess()
         let report = try await session.finish(id: job.id, exitStatus: 0)
