@@ -2,149 +2,151 @@ import ErgometerTestSupport
 import Foundation
 import Testing
 
-/// ergod on a fixture powercap tree whose counters a simulated meter advances with this
-/// machine's real CPU load; real `ergo run` jobs in real cgroups.
-@Suite(.serialized, .enabled(if: getuid() == 0, "job cgroups need root (CI runs as root)"))
-struct DaemonEndToEndTests {
-    /// A running ergod with its own state, socket and fixture tree.
-    final class Daemon {
-        let root: String
-        let socket: String
-        let config: String
-        var process: Process?
-        let log: String
+extension LoadSensitiveSuites {
+    /// ergod on a fixture powercap tree whose counters a simulated meter advances with this
+    /// machine's real CPU load; real `ergo run` jobs in real cgroups.
+    @Suite(.serialized, .enabled(if: getuid() == 0, "job cgroups need root (CI runs as root)"))
+    struct DaemonEndToEndTests {
+        /// A running ergod with its own state, socket and fixture tree.
+        final class Daemon {
+            let root: String
+            let socket: String
+            let config: String
+            var process: Process?
+            let log: String
 
-        init(idleWatts: Double) throws {
-            root = try Fixtures.scratchCopy(of: "intel-1s")
-            socket = root + "/ergod.sock"
-            config = root + "/ergometer.toml"
-            log = root + "/ergod.log"
-            try """
-            [daemon]
-            interval_seconds = 0.1
-            checkpoint_seconds = 0.5
-            state_dir = "\(root)/state"
-            socket = "\(socket)"
-            sysfs_root = "\(root)/sys"
+            init(idleWatts: Double) throws {
+                root = try Fixtures.scratchCopy(of: "intel-1s")
+                socket = root + "/ergod.sock"
+                config = root + "/ergometer.toml"
+                log = root + "/ergod.log"
+                try """
+                [daemon]
+                interval_seconds = 0.1
+                checkpoint_seconds = 0.5
+                state_dir = "\(root)/state"
+                socket = "\(socket)"
+                sysfs_root = "\(root)/sys"
 
-            [power]
-            idle_policy = "separate"
-            idle_watts = \(idleWatts)
+                [power]
+                idle_policy = "separate"
+                idle_watts = \(idleWatts)
 
-            [metrics]
-            listen = "off"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+                [metrics]
+                listen = "off"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            }
+
+            func start() throws {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergod"))
+                process.arguments = ["--config", config]
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+                handle.seekToEndOfFile()
+                process.standardError = handle
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                self.process = process
+                for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(25_000) }
+                usleep(300_000)  // a few ticks: the baseline reading is taken
+            }
+
+            func kill(_ signal: Int32) {
+                guard let process else { return }
+                Foundation.kill(process.processIdentifier, signal)
+                process.waitUntilExit()
+                self.process = nil
+            }
+
+            func ergo(_ arguments: [String]) throws -> ProcessResult {
+                try ProcessResult.run(BuiltProducts.executable("ergo"), arguments + ["--socket", socket])
+            }
+
+            func json(_ arguments: [String]) throws -> [String: Any] {
+                let result = try ergo(arguments + ["--json"])
+                return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(result.standardError)")
+            }
+
+            deinit {
+                kill(SIGTERM)
+                try? FileManager.default.removeItem(atPath: root)
+            }
         }
 
-        func start() throws {
+        /// A job that burns `iterations` of a shell loop on one core, run with `ergo run`.
+        static func burn(_ daemon: Daemon, name: String, iterations: Int) -> Process {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergod"))
-            process.arguments = ["--config", config]
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            handle.seekToEndOfFile()
-            process.standardError = handle
+            process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
+            process.arguments = ["run", "--socket", daemon.socket, "--name", name, "--", "/bin/sh", "-c", "i=0; while [ $i -lt \(iterations) ]; do i=$((i+1)); done"]
+            process.standardError = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            self.process = process
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(25_000) }
-            usleep(300_000)  // a few ticks: the baseline reading is taken
+            try! process.run()
+            return process
         }
 
-        func kill(_ signal: Int32) {
-            guard let process else { return }
-            Foundation.kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            self.process = nil
+        struct Outcome {
+            var energyRatio: Double
+            var cpuRatio: Double
+            var measuredMicrojoules: UInt64
+            var drawnMicrojoules: UInt64
+            var bucketsMicrojoules: UInt64
         }
 
-        func ergo(_ arguments: [String]) throws -> ProcessResult {
-            try ProcessResult.run(BuiltProducts.executable("ergo"), arguments + ["--socket", socket])
-        }
-
-        func json(_ arguments: [String]) throws -> [String: Any] {
-            let result = try ergo(arguments + ["--json"])
-            return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(result.standardError)")
-        }
-
-        deinit {
-            kill(SIGTERM)
-            try? FileManager.default.removeItem(atPath: root)
-        }
-    }
-
-    /// A job that burns `iterations` of a shell loop on one core, run with `ergo run`.
-    static func burn(_ daemon: Daemon, name: String, iterations: Int) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
-        process.arguments = ["run", "--socket", daemon.socket, "--name", name, "--", "/bin/sh", "-c", "i=0; while [ $i -lt \(iterations) ]; do i=$((i+1)); done"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try! process.run()
-        return process
-    }
-
-    struct Outcome {
-        var energyRatio: Double
-        var cpuRatio: Double
-        var measuredMicrojoules: UInt64
-        var drawnMicrojoules: UInt64
-        var bucketsMicrojoules: UInt64
-    }
-
-    func runTwoJobs(killDaemonMidway: Bool) throws -> Outcome {
-        let daemon = try Daemon(idleWatts: 15)
-        // 10 W package idle + 5 W DRAM = the configured 15 W idle; 20 W per busy core on top.
-        // The package counter starts 15 J below its wrap, so it wraps during the run.
-        let meter = try SimulatedRAPL(
-            sysfs: daemon.root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 15_000_000)
-        try daemon.start()
-        meter.start()
-        let big = Self.burn(daemon, name: "big", iterations: 900_000)
-        let small = Self.burn(daemon, name: "small", iterations: 450_000)
-        if killDaemonMidway {
-            usleep(700_000)
-            daemon.kill(SIGKILL)
-            usleep(500_000)
+        func runTwoJobs(killDaemonMidway: Bool) throws -> Outcome {
+            let daemon = try Daemon(idleWatts: 15)
+            // 10 W package idle + 5 W DRAM = the configured 15 W idle; 20 W per busy core on top.
+            // The package counter starts 15 J below its wrap, so it wraps during the run.
+            let meter = try SimulatedRAPL(
+                sysfs: daemon.root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 15_000_000)
             try daemon.start()
+            meter.start()
+            let big = Self.burn(daemon, name: "big", iterations: 900_000)
+            let small = Self.burn(daemon, name: "small", iterations: 450_000)
+            if killDaemonMidway {
+                usleep(700_000)
+                daemon.kill(SIGKILL)
+                usleep(500_000)
+                try daemon.start()
+            }
+            big.waitUntilExit()
+            small.waitUntilExit()
+            #expect(big.terminationStatus == 0)
+            #expect(small.terminationStatus == 0)
+            meter.stop()
+            usleep(600_000)  // ergod reads the final counter values
+            let jobs = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["jobs", "--all", "--json"]).standardOutput.utf8)) as? [[String: Any]])
+            let ids = Dictionary(uniqueKeysWithValues: jobs.map { ($0["name"] as! String, $0["id"] as! String) })
+            let bigReport = try daemon.json(["report", try #require(ids["big"])])
+            let smallReport = try daemon.json(["report", try #require(ids["small"])])
+            let ledger = try daemon.json(["ledger"])
+            let buckets = try #require(ledger["buckets"] as? [String: Any])
+            let jobMicrojoules = (buckets["jobs_microjoules"] as? [String: UInt64] ?? [:]).values.reduce(0, +)
+            let bucketSum = jobMicrojoules + (buckets["system_microjoules"] as? UInt64 ?? 0) + (buckets["idle_microjoules"] as? UInt64 ?? 0)
+            #expect(bigReport["source"] as? String == "rapl")
+            #expect(ledger["source"] as? String == "rapl")
+            let log = (try? String(contentsOfFile: daemon.log, encoding: .utf8)) ?? ""
+            #expect(!log.contains("error"), "\(log)")
+            return Outcome(
+                energyRatio: (bigReport["energy_joules"] as! Double) / (smallReport["energy_joules"] as! Double),
+                cpuRatio: (bigReport["cpu_seconds"] as! Double) / (smallReport["cpu_seconds"] as! Double),
+                measuredMicrojoules: ledger["measured_microjoules"] as? UInt64 ?? 0,
+                drawnMicrojoules: meter.totalAddedMicrojoules, bucketsMicrojoules: bucketSum)
         }
-        big.waitUntilExit()
-        small.waitUntilExit()
-        #expect(big.terminationStatus == 0)
-        #expect(small.terminationStatus == 0)
-        meter.stop()
-        usleep(600_000)  // ergod reads the final counter values
-        let jobs = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["jobs", "--all", "--json"]).standardOutput.utf8)) as? [[String: Any]])
-        let ids = Dictionary(uniqueKeysWithValues: jobs.map { ($0["name"] as! String, $0["id"] as! String) })
-        let bigReport = try daemon.json(["report", try #require(ids["big"])])
-        let smallReport = try daemon.json(["report", try #require(ids["small"])])
-        let ledger = try daemon.json(["ledger"])
-        let buckets = try #require(ledger["buckets"] as? [String: Any])
-        let jobMicrojoules = (buckets["jobs_microjoules"] as? [String: UInt64] ?? [:]).values.reduce(0, +)
-        let bucketSum = jobMicrojoules + (buckets["system_microjoules"] as? UInt64 ?? 0) + (buckets["idle_microjoules"] as? UInt64 ?? 0)
-        #expect(bigReport["source"] as? String == "rapl")
-        #expect(ledger["source"] as? String == "rapl")
-        let log = (try? String(contentsOfFile: daemon.log, encoding: .utf8)) ?? ""
-        #expect(!log.contains("error"), "\(log)")
-        return Outcome(
-            energyRatio: (bigReport["energy_joules"] as! Double) / (smallReport["energy_joules"] as! Double),
-            cpuRatio: (bigReport["cpu_seconds"] as! Double) / (smallReport["cpu_seconds"] as! Double),
-            measuredMicrojoules: ledger["measured_microjoules"] as? UInt64 ?? 0,
-            drawnMicrojoules: meter.totalAddedMicrojoules, bucketsMicrojoules: bucketSum)
-    }
 
-    @Test func jobsShareEnergyByCPUTimeAndTheLedgerEqualsTheCounter() throws {
-        let outcome = try runTwoJobs(killDaemonMidway: false)
-        #expect(outcome.cpuRatio > 1.5, "the big job burns about twice the CPU of the small one")
-        #expect(abs(outcome.energyRatio / outcome.cpuRatio - 1) < 0.05, "energy ratio \(outcome.energyRatio) vs CPU ratio \(outcome.cpuRatio)")
-        #expect(outcome.measuredMicrojoules == outcome.drawnMicrojoules, "every drawn microjoule measured, across a counter wrap")
-        #expect(outcome.bucketsMicrojoules == outcome.measuredMicrojoules)
-    }
+        @Test func jobsShareEnergyByCPUTimeAndTheLedgerEqualsTheCounter() throws {
+            let outcome = try runTwoJobs(killDaemonMidway: false)
+            #expect(outcome.cpuRatio > 1.5, "the big job burns about twice the CPU of the small one")
+            #expect(abs(outcome.energyRatio / outcome.cpuRatio - 1) < 0.05, "energy ratio \(outcome.energyRatio) vs CPU ratio \(outcome.cpuRatio)")
+            #expect(outcome.measuredMicrojoules == outcome.drawnMicrojoules, "every drawn microjoule measured, across a counter wrap")
+            #expect(outcome.bucketsMicrojoules == outcome.measuredMicrojoules)
+        }
 
-    @Test func aDaemonKilledMidJobAndRestartedLosesNothing() throws {
-        let outcome = try runTwoJobs(killDaemonMidway: true)
-        #expect(abs(outcome.energyRatio / outcome.cpuRatio - 1) < 0.05, "energy ratio \(outcome.energyRatio) vs CPU ratio \(outcome.cpuRatio)")
-        #expect(outcome.measuredMicrojoules == outcome.drawnMicrojoules, "the gap was attributed from the cumulative counters")
-        #expect(outcome.bucketsMicrojoules == outcome.measuredMicrojoules)
+        @Test func aDaemonKilledMidJobAndRestartedLosesNothing() throws {
+            let outcome = try runTwoJobs(killDaemonMidway: true)
+            #expect(abs(outcome.energyRatio / outcome.cpuRatio - 1) < 0.05, "energy ratio \(outcome.energyRatio) vs CPU ratio \(outcome.cpuRatio)")
+            #expect(outcome.measuredMicrojoules == outcome.drawnMicrojoules, "the gap was attributed from the cumulative counters")
+            #expect(outcome.bucketsMicrojoules == outcome.measuredMicrojoules)
+        }
     }
 }
