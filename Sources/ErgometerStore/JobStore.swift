@@ -142,9 +142,13 @@ public final class JobStore: Sendable {
             if !includeEnded { request = request.filter(sql: "ended IS NULL") }
             if let uid { request = request.filter(sql: "uid = ?", arguments: [uid]) }
             let jobs = try request.fetchAll(db)
-            // One query for all their totals, not one per job.
-            let totals = Dictionary(
-                try JobTotals.filter(keys: jobs.map(\.id)).fetchAll(db).map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+            // One query per 1000 jobs for their totals, not one per job (and within SQLite's
+            // limit on bound parameters however many jobs are open).
+            var totals: [String: JobTotals] = [:]
+            for start in stride(from: 0, to: jobs.count, by: 1000) {
+                let ids = jobs[start..<min(start + 1000, jobs.count)].map(\.id)
+                for total in try JobTotals.filter(keys: ids).fetchAll(db) { totals[total.jobID] = total }
+            }
             return jobs.map { job in (job, totals[job.id] ?? JobTotals(jobID: job.id)) }
         }
     }
