@@ -48,6 +48,8 @@ public actor Sampler {
     /// slowly, and libsensors costs ~250 µs), and on the first tick of a new job.
     var lastTemperatureRead: UInt64 = 0
     var temperaturesDue = true
+    /// The last reading, shared by the tick and /metrics so the sensors are read once per period.
+    var lastTemperatures: [TemperatureReading] = []
     static let temperatureSeconds = 5.0
     /// Jobs ended since the last successful checkpoint (all of them when there is no store).
     var endedJobs: [String: (StoredJob, JobTotals)] = [:]

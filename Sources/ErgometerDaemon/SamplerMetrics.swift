@@ -73,9 +73,7 @@ extension Sampler {
             let (microjoules, watts) = export("model", meter.modelTotal)
             snapshot.zones.append(.init(zone: "model", domain: "host", socket: nil, source: .model, microjoules: microjoules, watts: watts))
         }
-        let temperatures = probe.temperatures()
-        if !temperatures.issues.isEmpty { exported.count("temperature") }
-        snapshot.temperatures = temperatures.temperatures
+        snapshot.temperatures = currentTemperatures(now: now)
         snapshot.cpuBusyRatio = lastBusyRatio
 
         var jobs: [String: MetricsSnapshot.Job] = [:]

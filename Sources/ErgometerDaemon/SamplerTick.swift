@@ -96,14 +96,28 @@ extension Sampler {
     func temperatureReadingsIfDue(now: UInt64) -> [(index: Int, celsius: Double)] {
         guard temperaturesDue || Double(now &- lastTemperatureRead) / 1e9 >= Self.temperatureSeconds else { return [] }
         temperaturesDue = false
-        lastTemperatureRead = now
-        return probe.temperatures().temperatures.map { reading in
+        return readTemperatures(now: now).map { reading in
             let key = reading.chip + "\t" + reading.sensor
             if let index = sensorIndex[key] { return (index, reading.celsius) }
             sensorIndex[key] = sensorKeys.count
             sensorKeys.append(key)
             return (sensorKeys.count - 1, reading.celsius)
         }
+    }
+
+    /// Reads the sensors now and keeps the reading for /metrics; a failed read is counted.
+    func readTemperatures(now: UInt64) -> [TemperatureReading] {
+        let result = probe.temperatures()
+        if !result.issues.isEmpty { exported.count("temperature") }
+        lastTemperatureRead = now
+        lastTemperatures = result.temperatures
+        return result.temperatures
+    }
+
+    /// The last reading if it is younger than `temperatureSeconds`, else a new one.
+    func currentTemperatures(now: UInt64) -> [TemperatureReading] {
+        guard lastTemperatureRead == 0 || Double(now &- lastTemperatureRead) / 1e9 >= Self.temperatureSeconds else { return lastTemperatures }
+        return readTemperatures(now: now)
     }
 
     func appendSample(_ sample: JobSample) {

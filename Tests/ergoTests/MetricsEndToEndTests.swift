@@ -2,202 +2,204 @@ import ErgometerTestSupport
 import Foundation
 import Testing
 
-/// ergod's /metrics on loopback, read by curl, the real `promtool` and a real Prometheus server,
-/// while `ergo run` jobs run on a fixture tree whose RAPL counters a simulated meter advances.
-@Suite(.serialized, .enabled(if: getuid() == 0, "job cgroups need root (CI runs as root)"))
-struct MetricsEndToEndTests {
-    static func configuration(_ metrics: String) -> String {
-        "[daemon]\ninterval_seconds = 0.1\ncheckpoint_seconds = 0.5\n[metrics]\n" + metrics + "\n"
-    }
-
-    static func samples(_ url: String) throws -> [PrometheusSample] {
-        let page = try Loopback.get(url)
-        #expect(page.status == 0, "\(page.standardError)")
-        return PrometheusSample.parse(page.standardOutput)
-    }
-
-    /// ergod listening on a free loopback port, on a fixture tree whose counters a simulated
-    /// meter advances (10 W idle + 20 W per busy core on the package, 5 W DRAM).
-    final class MeteredDaemon {
-        let root: String
-        let meter: SimulatedRAPL
-        let daemon: RunningDaemon
-        let url: String
-
-        init(metrics: String) throws {
-            root = try Fixtures.scratchCopy(of: "intel-1s")
-            meter = try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
-            meter.start()
-            let port = try Loopback.freePort()
-            daemon = try RunningDaemon(root: root, configuration: MetricsEndToEndTests.configuration(metrics), listen: "127.0.0.1:\(port)")
-            url = "http://127.0.0.1:\(port)/metrics"
-            try Loopback.waitForListener(url)
+extension LoadSensitiveSuites {
+    /// ergod's /metrics on loopback, read by curl, the real `promtool` and a real Prometheus server,
+    /// while `ergo run` jobs run on a fixture tree whose RAPL counters a simulated meter advances.
+    @Suite(.serialized, .enabled(if: getuid() == 0, "job cgroups need root (CI runs as root)"))
+    struct MetricsEndToEndTests {
+        static func configuration(_ metrics: String) -> String {
+            "[daemon]\ninterval_seconds = 0.1\ncheckpoint_seconds = 0.5\n[metrics]\n" + metrics + "\n"
         }
 
-        deinit {
-            daemon.stop()
-            meter.stop()
-            try? FileManager.default.removeItem(atPath: root)
+        static func samples(_ url: String) throws -> [PrometheusSample] {
+            let page = try Loopback.get(url)
+            #expect(page.status == 0, "\(page.standardError)")
+            return PrometheusSample.parse(page.standardOutput)
         }
-    }
 
-    @Test func promtoolFindsNothingAndEndedJobsLeaveAfterTheGrace() throws {
-        let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 2")
-        let (daemon, url) = (metered.daemon, metered.url)
+        /// ergod listening on a free loopback port, on a fixture tree whose counters a simulated
+        /// meter advances (10 W idle + 20 W per busy core on the package, 5 W DRAM).
+        final class MeteredDaemon {
+            let root: String
+            let meter: SimulatedRAPL
+            let daemon: RunningDaemon
+            let url: String
 
-        let run = try daemon.ergo(["run", "--name", "a \"quoted\" name\\", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
-        #expect(run.status == 0, "\(run.standardError)")
-        let page = try Loopback.get(url)
-        let check = try ProcessResult.run("/usr/bin/promtool", ["check", "metrics"], input: Array(page.standardOutput.utf8))
-        #expect(check.status == 0 && check.standardOutput.isEmpty && check.standardError.isEmpty, "promtool: \(check.standardOutput)\(check.standardError)")
-
-        let samples = PrometheusSample.parse(page.standardOutput)
-        let job = try #require(samples.first { $0.name == "ergometer_job_energy_joules_total" }, "the ended job stays for the grace period")
-        #expect(job.labels["job_name"] == "a \"quoted\" name\\")
-        #expect(job.labels["user"] == "root")
-        #expect(job.value > 0)
-        for sample in samples where sample.name.hasSuffix("_joules_total") {
-            let millijoules = sample.value * 1000
-            #expect(abs(millijoules - millijoules.rounded()) < 1e-6, "\(sample.name) = \(sample.value) is finer than 1 mJ")
-        }
-        let zones = samples.filter { $0.name == "ergometer_energy_joules_total" }
-        #expect(Set(zones.map { $0.labels["domain"] ?? "" }) == ["package", "dram"])
-        #expect(zones.allSatisfy { $0.labels["source"] == "rapl" && $0.labels["socket"] == "0" })
-        #expect(samples.contains { $0.name == "ergometer_temperature_celsius" && $0.labels["chip"] == "coretemp-isa-0000" })
-
-        usleep(2_600_000)
-        let later = try Self.samples(url)
-        #expect(!later.contains { $0.name == "ergometer_job_energy_joules_total" }, "past the grace period the job's series leave")
-        let report = try daemon.ergo(["report", "1", "--json"])
-        #expect(report.status == 0 && report.standardOutput.contains("\"energy_joules\""), "its totals stay in the store")
-    }
-
-    @Test func valuesChangeNoFasterThanConfiguredAndNoFinerThanTheResolution() throws {
-        let metered = try MeteredDaemon(metrics: "energy_resolution_joules = 0.5\nupdate_interval_seconds = 1")
-        let url = metered.url
-        var values: [Double] = []
-        let start = Date()
-        while Date().timeIntervalSince(start) < 2.5 {
-            let package = try #require(try Self.samples(url).first { $0.name == "ergometer_energy_joules_total" && $0.labels["domain"] == "package" })
-            values.append(package.value)
-            usleep(50_000)
-        }
-        #expect(values.count > 20)
-        #expect(values.allSatisfy { ($0 * 2).rounded() == $0 * 2 }, "multiples of 0.5 J: \(values)")
-        let changes = zip(values, values.dropFirst()).filter { $0 != $1 }.count
-        #expect(changes >= 1 && changes <= 3, "at most one change per second over 2.5 s (the meter draws 15 W): \(values)")
-        #expect(zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }, "a counter never goes down")
-    }
-
-    @Test func aRealPrometheusReadsTheJobsEnergyAsReported() throws {
-        let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 60")
-        let (daemon, root) = (metered.daemon, metered.root)
-        let target = String(metered.url.dropFirst("http://".count).dropLast("/metrics".count))
-
-        let prometheusPort = try Loopback.freePort()
-        try """
-        global:
-          scrape_interval: 1s
-        scrape_configs:
-          - job_name: ergometer
-            static_configs:
-              - targets: ["\(target)"]
-        """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let prometheus = Process()
-        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-        prometheus.arguments = [
-            "--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(prometheusPort)",
-        ]
-        prometheus.standardOutput = FileHandle.nullDevice
-        prometheus.standardError = FileHandle.nullDevice
-        try prometheus.run()
-        defer {
-            prometheus.terminate()
-            prometheus.waitUntilExit()
-        }
-        let api = "http://127.0.0.1:\(prometheusPort)"
-        try Loopback.waitForListener(api + "/-/ready")
-
-        let run = try daemon.ergo(["run", "--name", "scraped", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
-        #expect(run.status == 0, "\(run.standardError)")
-        let ended = Date().timeIntervalSince1970
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["report", "1", "--json"]).standardOutput.utf8)) as? [String: Any])
-        let reported = try #require(report["energy_joules"] as? Double)
-
-        // Wait for a scrape after the job's end, then ask Prometheus's query API.
-        var scraped: (timestamp: Double, joules: Double)?
-        for _ in 0..<50 {
-            let answer = try Loopback.get(api + "/api/v1/query?query=ergometer_job_energy_joules_total%7Bjob_name%3D%22scraped%22%7D")
-            if let json = try? JSONSerialization.jsonObject(with: Data(answer.standardOutput.utf8)) as? [String: Any],
-                let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
-                let value = result["value"] as? [Any], let timestamp = value[0] as? Double, let text = value[1] as? String,
-                let joules = Double(text), timestamp > ended + 1
-            {
-                #expect((result["metric"] as? [String: String])?["user"] == "root")
-                scraped = (timestamp, joules)
-                break
+            init(metrics: String) throws {
+                root = try Fixtures.scratchCopy(of: "intel-1s")
+                meter = try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
+                meter.start()
+                let port = try Loopback.freePort()
+                daemon = try RunningDaemon(root: root, configuration: MetricsEndToEndTests.configuration(metrics), listen: "127.0.0.1:\(port)")
+                url = "http://127.0.0.1:\(port)/metrics"
+                try Loopback.waitForListener(url)
             }
-            usleep(200_000)
+
+            deinit {
+                daemon.stop()
+                meter.stop()
+                try? FileManager.default.removeItem(atPath: root)
+            }
         }
-        let fromPrometheus = try #require(scraped, "Prometheus never stored a sample after the job ended")
-        // One tick of this meter: at most (10 + 20 × 2 cores + 5) W × 0.1 s; after the end the
-        // only difference left is the 1 mJ floor.
-        #expect(abs(fromPrometheus.joules - reported) < 0.001 + 1e-9, "Prometheus \(fromPrometheus.joules) J, ergo report \(reported) J")
-        #expect(reported > 0)
-    }
-}
 
-/// `ergo bench scrape`, the load tool, against ergod (Content-Length bodies) and Debian's
-/// node_exporter (chunked bodies), on the same fixture tree.
-@Suite(.serialized)
-struct BenchScrapeTests {
-    /// The numbers of the result row: scrapes, achieved, errors, non-200, median, p99, max, body bytes.
-    static func row(_ output: String) throws -> [Double] {
-        let lines = output.split(separator: "\n")
-        let header = try #require(lines.firstIndex { $0.contains("SCRAPES") }, "\(output)")
-        return lines[header + 1].split(separator: " ").compactMap { Double($0) }
-    }
+        @Test func promtoolFindsNothingAndEndedJobsLeaveAfterTheGrace() throws {
+            let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 2")
+            let (daemon, url) = (metered.daemon, metered.url)
 
-    @Test func scrapesErgodAndNodeExporterWithoutErrors() throws {
-        let root = try Fixtures.scratchCopy(of: "intel-1s")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let port = try Loopback.freePort()
-        let daemon = try RunningDaemon(root: root, configuration: "[daemon]\ninterval_seconds = 0.1\n", listen: "127.0.0.1:\(port)")
-        defer { daemon.stop() }
-        try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
-        var targets = ["http://127.0.0.1:\(port)/metrics"]
+            let run = try daemon.ergo(["run", "--name", "a \"quoted\" name\\", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let page = try Loopback.get(url)
+            let check = try ProcessResult.run("/usr/bin/promtool", ["check", "metrics"], input: Array(page.standardOutput.utf8))
+            #expect(check.status == 0 && check.standardOutput.isEmpty && check.standardError.isEmpty, "promtool: \(check.standardOutput)\(check.standardError)")
 
-        let exporterPort = try Loopback.freePort()
-        let exporter = Process()
-        exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
-        exporter.arguments = [
-            "--path.sysfs=\(root)/sys", "--collector.disable-defaults", "--collector.rapl", "--collector.hwmon",
-            "--web.listen-address=127.0.0.1:\(exporterPort)",
-        ]
-        exporter.standardOutput = FileHandle.nullDevice
-        exporter.standardError = FileHandle.nullDevice
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus-node-exporter") {
-            try exporter.run()
-            try Loopback.waitForListener("http://127.0.0.1:\(exporterPort)/metrics")
-            targets.append("http://127.0.0.1:\(exporterPort)/metrics")
+            let samples = PrometheusSample.parse(page.standardOutput)
+            let job = try #require(samples.first { $0.name == "ergometer_job_energy_joules_total" }, "the ended job stays for the grace period")
+            #expect(job.labels["job_name"] == "a \"quoted\" name\\")
+            #expect(job.labels["user"] == "root")
+            #expect(job.value > 0)
+            for sample in samples where sample.name.hasSuffix("_joules_total") {
+                let millijoules = sample.value * 1000
+                #expect(abs(millijoules - millijoules.rounded()) < 1e-6, "\(sample.name) = \(sample.value) is finer than 1 mJ")
+            }
+            let zones = samples.filter { $0.name == "ergometer_energy_joules_total" }
+            #expect(Set(zones.map { $0.labels["domain"] ?? "" }) == ["package", "dram"])
+            #expect(zones.allSatisfy { $0.labels["source"] == "rapl" && $0.labels["socket"] == "0" })
+            #expect(samples.contains { $0.name == "ergometer_temperature_celsius" && $0.labels["chip"] == "coretemp-isa-0000" })
+
+            usleep(2_600_000)
+            let later = try Self.samples(url)
+            #expect(!later.contains { $0.name == "ergometer_job_energy_joules_total" }, "past the grace period the job's series leave")
+            let report = try daemon.ergo(["report", "1", "--json"])
+            #expect(report.status == 0 && report.standardOutput.contains("\"energy_joules\""), "its totals stay in the store")
         }
-        defer { if exporter.isRunning { exporter.terminate() } }
 
-        for url in targets {
-            let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", url, "--rate", "200", "--seconds", "1"])
-            #expect(result.status == 0, "\(result.standardError)")
-            let numbers = try Self.row(result.standardOutput)
-            #expect(numbers.count == 8, "\(result.standardOutput)")
-            #expect(numbers[0] == 200 && numbers[2] == 0 && numbers[3] == 0, "\(url): \(result.standardOutput)")
-            let page = try Loopback.get(url).standardOutput.utf8.count
-            #expect(abs(numbers[7] - Double(page)) < Double(page) / 10, "body length as curl reads it (\(page)): \(result.standardOutput)")
+        @Test func valuesChangeNoFasterThanConfiguredAndNoFinerThanTheResolution() throws {
+            let metered = try MeteredDaemon(metrics: "energy_resolution_joules = 0.5\nupdate_interval_seconds = 1")
+            let url = metered.url
+            var values: [Double] = []
+            let start = Date()
+            while Date().timeIntervalSince(start) < 2.5 {
+                let package = try #require(try Self.samples(url).first { $0.name == "ergometer_energy_joules_total" && $0.labels["domain"] == "package" })
+                values.append(package.value)
+                usleep(50_000)
+            }
+            #expect(values.count > 20)
+            #expect(values.allSatisfy { ($0 * 2).rounded() == $0 * 2 }, "multiples of 0.5 J: \(values)")
+            let changes = zip(values, values.dropFirst()).filter { $0 != $1 }.count
+            #expect(changes >= 1 && changes <= 3, "at most one change per second over 2.5 s (the meter draws 15 W): \(values)")
+            #expect(zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }, "a counter never goes down")
+        }
+
+        @Test func aRealPrometheusReadsTheJobsEnergyAsReported() throws {
+            let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 60")
+            let (daemon, root) = (metered.daemon, metered.root)
+            let target = String(metered.url.dropFirst("http://".count).dropLast("/metrics".count))
+
+            let prometheusPort = try Loopback.freePort()
+            try """
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: ergometer
+                static_configs:
+                  - targets: ["\(target)"]
+            """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let prometheus = Process()
+            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+            prometheus.arguments = [
+                "--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(prometheusPort)",
+            ]
+            prometheus.standardOutput = FileHandle.nullDevice
+            prometheus.standardError = FileHandle.nullDevice
+            try prometheus.run()
+            defer {
+                prometheus.terminate()
+                prometheus.waitUntilExit()
+            }
+            let api = "http://127.0.0.1:\(prometheusPort)"
+            try Loopback.waitForListener(api + "/-/ready")
+
+            let run = try daemon.ergo(["run", "--name", "scraped", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let ended = Date().timeIntervalSince1970
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["report", "1", "--json"]).standardOutput.utf8)) as? [String: Any])
+            let reported = try #require(report["energy_joules"] as? Double)
+
+            // Wait for a scrape after the job's end, then ask Prometheus's query API.
+            var scraped: (timestamp: Double, joules: Double)?
+            for _ in 0..<50 {
+                let answer = try Loopback.get(api + "/api/v1/query?query=ergometer_job_energy_joules_total%7Bjob_name%3D%22scraped%22%7D")
+                if let json = try? JSONSerialization.jsonObject(with: Data(answer.standardOutput.utf8)) as? [String: Any],
+                    let data = json["data"] as? [String: Any], let result = (data["result"] as? [[String: Any]])?.first,
+                    let value = result["value"] as? [Any], let timestamp = value[0] as? Double, let text = value[1] as? String,
+                    let joules = Double(text), timestamp > ended + 1
+                {
+                    #expect((result["metric"] as? [String: String])?["user"] == "root")
+                    scraped = (timestamp, joules)
+                    break
+                }
+                usleep(200_000)
+            }
+            let fromPrometheus = try #require(scraped, "Prometheus never stored a sample after the job ended")
+            // One tick of this meter: at most (10 + 20 × 2 cores + 5) W × 0.1 s; after the end the
+            // only difference left is the 1 mJ floor.
+            #expect(abs(fromPrometheus.joules - reported) < 0.001 + 1e-9, "Prometheus \(fromPrometheus.joules) J, ergo report \(reported) J")
+            #expect(reported > 0)
         }
     }
 
-    @Test func aClosedPortIsAnErrorNamingTheAddress() throws {
-        let port = try Loopback.freePort()
-        let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", "http://127.0.0.1:\(port)/metrics", "--rate", "10", "--seconds", "0.2"])
-        #expect(result.status == 1)
-        #expect(result.standardError.contains("connect to 127.0.0.1:\(port): Connection refused"), "\(result.standardError)")
+    /// `ergo bench scrape`, the load tool, against ergod (Content-Length bodies) and Debian's
+    /// node_exporter (chunked bodies), on the same fixture tree.
+    @Suite(.serialized)
+    struct BenchScrapeTests {
+        /// The numbers of the result row: scrapes, achieved, errors, non-200, median, p99, max, body bytes.
+        static func row(_ output: String) throws -> [Double] {
+            let lines = output.split(separator: "\n")
+            let header = try #require(lines.firstIndex { $0.contains("SCRAPES") }, "\(output)")
+            return lines[header + 1].split(separator: " ").compactMap { Double($0) }
+        }
+
+        @Test func scrapesErgodAndNodeExporterWithoutErrors() throws {
+            let root = try Fixtures.scratchCopy(of: "intel-1s")
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let port = try Loopback.freePort()
+            let daemon = try RunningDaemon(root: root, configuration: "[daemon]\ninterval_seconds = 0.1\n", listen: "127.0.0.1:\(port)")
+            defer { daemon.stop() }
+            try Loopback.waitForListener("http://127.0.0.1:\(port)/metrics")
+            var targets = ["http://127.0.0.1:\(port)/metrics"]
+
+            let exporterPort = try Loopback.freePort()
+            let exporter = Process()
+            exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
+            exporter.arguments = [
+                "--path.sysfs=\(root)/sys", "--collector.disable-defaults", "--collector.rapl", "--collector.hwmon",
+                "--web.listen-address=127.0.0.1:\(exporterPort)",
+            ]
+            exporter.standardOutput = FileHandle.nullDevice
+            exporter.standardError = FileHandle.nullDevice
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus-node-exporter") {
+                try exporter.run()
+                try Loopback.waitForListener("http://127.0.0.1:\(exporterPort)/metrics")
+                targets.append("http://127.0.0.1:\(exporterPort)/metrics")
+            }
+            defer { if exporter.isRunning { exporter.terminate() } }
+
+            for url in targets {
+                let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", url, "--rate", "200", "--seconds", "1"])
+                #expect(result.status == 0, "\(result.standardError)")
+                let numbers = try Self.row(result.standardOutput)
+                #expect(numbers.count == 8, "\(result.standardOutput)")
+                #expect(numbers[0] == 200 && numbers[2] == 0 && numbers[3] == 0, "\(url): \(result.standardOutput)")
+                let page = try Loopback.get(url).standardOutput.utf8.count
+                #expect(abs(numbers[7] - Double(page)) < Double(page) / 10, "body length as curl reads it (\(page)): \(result.standardOutput)")
+            }
+        }
+
+        @Test func aClosedPortIsAnErrorNamingTheAddress() throws {
+            let port = try Loopback.freePort()
+            let result = try ProcessResult.run(BuiltProducts.executable("ergo"), ["bench", "scrape", "--url", "http://127.0.0.1:\(port)/metrics", "--rate", "10", "--seconds", "0.2"])
+            #expect(result.status == 1)
+            #expect(result.standardError.contains("connect to 127.0.0.1:\(port): Connection refused"), "\(result.standardError)")
+        }
     }
 }
