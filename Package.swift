@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "ErgometerCore", "ErgometerProbes", "ErgometerStore", "ErgometerWire", "ErgometerClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

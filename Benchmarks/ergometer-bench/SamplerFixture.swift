@@ -33,6 +33,7 @@ final class SamplerFixture {
         configuration.stateDirectory = root + "/state"
         configuration.metricsListen = "off"
         configuration.checkpointSeconds = 600  // checkpoints are measured on their own
+        configuration.maxActiveJobs = 100_000
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
@@ -48,7 +49,8 @@ final class SamplerFixture {
             try "Name:\tbench\nUid:\t0\t0\t0\t0\n".write(toFile: directory + "/status", atomically: true, encoding: .utf8)
             try "0::/\n".write(toFile: directory + "/cgroup", atomically: true, encoding: .utf8)
             _ = try await sampler.register(
-                RegisterJobRequest(name: "bench-\(index)", jobID: nil, labels: [:], command: ["bench"], pid: pid, processors: nil), uid: 0, user: "root")
+                RegisterJobRequest(name: "bench-\(index)", jobID: nil, labels: [:], command: ["bench"], pid: pid, processors: nil),
+                caller: ControlCaller(uid: 0, gid: 0, pid: 1, user: "root", isAdmin: true))
         }
         advance()
     }

@@ -34,7 +34,7 @@ public enum ConfigurationLoader {
 
         for section in table.keys {
             guard let sectionTable = table[section]?.table else {
-                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [carbon], [jobs], [metrics]")
+                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [carbon], [jobs], [metrics], [control]")
                 continue
             }
             for key in sectionTable.keys {
@@ -51,7 +51,9 @@ public enum ConfigurationLoader {
                         problems.append("\(where_(section, key)): must be a number, found \(value.map { "\($0.type)" } ?? "nothing")")
                         continue
                     }
-                    assign(number: number, to: path, in: &configuration)
+                    if let problem = assign(number: number, to: path, in: &configuration) {
+                        problems.append("\(where_(section, key)): \(problem)")
+                    }
                 case .string:
                     guard let string = value?.string else {
                         problems.append("\(where_(section, key)): must be a string in quotes, found \(value.map { "\($0.type)" } ?? "nothing")")
@@ -68,7 +70,19 @@ public enum ConfigurationLoader {
         return configuration
     }
 
-    private static func assign(number: Double, to path: String, in configuration: inout DaemonConfiguration) {
+    private static func assign(number: Double, to path: String, in configuration: inout DaemonConfiguration) -> String? {
+        if DaemonConfiguration.wholeNumberKeys.contains(path) {
+            guard number.rounded() == number, abs(number) < 1e9 else { return "must be a whole number, found \(number)" }
+            let whole = Int(number)
+            switch path {
+            case "control.max_active_jobs": configuration.maxActiveJobs = whole
+            case "control.max_active_jobs_per_user": configuration.maxActiveJobsPerUser = whole
+            case "control.max_connections_per_user": configuration.maxConnectionsPerUser = whole
+            case "control.max_connections": configuration.maxConnections = whole
+            default: preconditionFailure("whole-number key \(path) not assigned")
+            }
+            return nil
+        }
         switch path {
         case "daemon.interval_seconds": configuration.intervalSeconds = number
         case "daemon.checkpoint_seconds": configuration.checkpointSeconds = number
@@ -80,8 +94,10 @@ public enum ConfigurationLoader {
         case "metrics.energy_resolution_joules": configuration.energyResolutionJoules = number
         case "metrics.update_interval_seconds": configuration.metricsUpdateSeconds = number
         case "metrics.ended_job_grace_seconds": configuration.endedJobGraceSeconds = number
+        case "control.idle_timeout_seconds": configuration.idleTimeoutSeconds = number
         default: preconditionFailure("number key \(path) not assigned")
         }
+        return nil
     }
 
     private static func assign(string: String, to path: String, in configuration: inout DaemonConfiguration) -> String? {
@@ -100,6 +116,7 @@ public enum ConfigurationLoader {
         case "carbon.currency": configuration.currency = string
         case "jobs.cgroup_subtree": configuration.cgroupSubtree = string
         case "metrics.listen": configuration.metricsListen = string
+        case "control.admin_group": configuration.adminGroup = string
         default: preconditionFailure("string key \(path) not assigned")
         }
         return nil

@@ -1,9 +1,9 @@
-import ErgometerStore
-import ErgometerWire
-import Foundation
+import ErgometerProbes
 public import Hummingbird
+public import HummingbirdCore
 public import Logging
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,16 +20,14 @@ public struct ControlRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// Registration bodies are small; anything larger is refused with 413.
-    public var maxUploadSize: Int { 64 * 1024 }
+    /// Request bodies are small (a registration, a progress report); anything larger is refused
+    /// with 413 before it is read whole.
+    public var maxUploadSize: Int { ControlServer.maximumBodyBytes }
 
-    /// The uid and pid of the process on the other end of the Unix socket.
-    func peer() async -> (uid: Int, pid: Int32)? {
-        guard let provider = channel as? any SocketOptionProvider else { return nil }
-        let credentials: PeerCredentials? = try? await provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET), name: PeerCredentials.option
-        ).get()
-        return credentials.map { (Int($0.uid), $0.pid) }
+    /// The user on the other end of the Unix socket, as the kernel recorded it at connect().
+    func caller(adminGroup: String) async -> ControlCaller? {
+        guard let credentials = await PeerCredentials.of(channel) else { return nil }
+        return ControlCaller(uid: Int(credentials.uid), gid: Int(credentials.gid), pid: credentials.pid, adminGroup: adminGroup)
     }
 }
 
@@ -42,116 +40,100 @@ struct PeerCredentials: Sendable {
 
     /// SO_PEERCRED (17 on every Linux architecture Swift runs on).
     static let option = SocketOptionName(17)
+
+    static func of(_ channel: any Channel) async -> PeerCredentials? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        return try? await provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: option).get()
+    }
 }
 
-/// The control API's routes (paths in `ControlAPI`), answered by the sampler.
-public enum ControlRoutes {
-    public static func router(sampler: Sampler, logger: Logger) -> Router<ControlRequestContext> {
-        let router = Router(context: ControlRequestContext.self)
-        router.get(RouterPath(ControlAPI.healthPath)) { _, _ in
-            try json(["status": "ok", "api": ControlAPI.version])
-        }
-        router.post(RouterPath(ControlAPI.jobsPath)) { request, context in
-            guard let peer = await context.peer() else { return try error(.forbidden, "cannot identify the caller (SO_PEERCRED)") }
-            let body: RegisterJobRequest
-            do {
-                body = try await request.decode(as: RegisterJobRequest.self, context: context)
-            } catch {
-                return try Self.error(.badRequest, "malformed registration: \(error)")
-            }
-            do {
-                let response = try await sampler.register(body, uid: peer.uid, user: userName(uid: peer.uid))
-                return try json(response, status: .created)
-            } catch let failure as APIError {
-                return try Self.error(.badRequest, failure.error)
-            }
-        }
-        router.get(RouterPath(ControlAPI.jobsPath)) { request, context in
-            guard let peer = await context.peer() else { return try error(.forbidden, "cannot identify the caller (SO_PEERCRED)") }
-            let all = request.uri.queryParameters.get("all") == "1"
-            return try json(await sampler.jobs(all: all, uid: peer.uid == 0 ? nil : peer.uid))
-        }
-        router.get("/v1/jobs/:id") { _, context in
-            let id = try context.parameters.require("id")
-            guard let peer = await context.peer(), await allowed(peer.uid, job: id, sampler: sampler) else {
-                logger.warning("refused a report request", metadata: ["ergometer.job.id": "\(id)"])
-                return try error(.forbidden, "job \(id) belongs to another user")
-            }
-            do {
-                return try json(try await sampler.report(id: id))
-            } catch let failure as APIError {
-                return try Self.error(.notFound, failure.error)
-            }
-        }
-        router.post("/v1/jobs/:id/end") { request, context in
-            let id = try context.parameters.require("id")
-            guard let peer = await context.peer(), await allowed(peer.uid, job: id, sampler: sampler) else {
-                logger.warning("refused an end request", metadata: ["ergometer.job.id": "\(id)"])
-                return try error(.forbidden, "job \(id) belongs to another user")
-            }
-            let body: EndJobRequest
-            do {
-                body = try await request.decode(as: EndJobRequest.self, context: context)
-            } catch {
-                return try Self.error(.badRequest, "malformed end request: \(error)")
-            }
-            do {
-                return try json(try await sampler.end(id: id, exitStatus: body.exitStatus, uid: peer.uid))
-            } catch let failure as APIError {
-                return try Self.error(.notFound, failure.error)
-            }
-        }
-        router.post("/v1/jobs/:id/progress") { request, context in
-            let id = try context.parameters.require("id")
-            guard let peer = await context.peer(), await allowed(peer.uid, job: id, sampler: sampler) else {
-                logger.warning("refused a progress report", metadata: ["ergometer.job.id": "\(id)"])
-                return try error(.forbidden, "job \(id) belongs to another user")
-            }
-            let body: JobProgress
-            do {
-                body = try await request.decode(as: JobProgress.self, context: context)
-            } catch {
-                return try Self.error(.badRequest, "malformed progress report: \(error)")
-            }
-            do {
-                try await sampler.progress(id: id, body, uid: peer.uid)
-                return Response(status: .noContent)
-            } catch let failure as APIError {
-                let status: HTTPResponse.Status = failure.error.hasPrefix("no job") ? .notFound : (failure.error.contains("has ended") ? .gone : .badRequest)
-                return try Self.error(status, failure.error)
-            }
-        }
-        router.get(RouterPath(ControlAPI.ledgerPath)) { _, _ in
-            try json(await sampler.ledger())
-        }
-        return router
+/// How the control socket is served: HTTP/1.1 with small header and body limits, an idle
+/// timeout, and a cap on the connections one user (and everyone) may hold, so that a slow,
+/// stuck or greedy client costs ergod a bounded number of descriptors and never a sampler tick.
+public enum ControlServer {
+    public static let maximumBodyBytes = 64 * 1024
+
+    public static func server(configuration: DaemonConfiguration, logger: Logger) -> HTTPServerBuilder {
+        let limiter = ConnectionLimiter(
+            perUser: configuration.maxConnectionsPerUser, total: configuration.maxConnections, logger: logger)
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64)
+        let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9))
+        let channel = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionLimiter.Handler(limiter: limiter)], idleTimeout: idle,
+            httpDecoderConfiguration: decoder)
+        return .http1(configuration: channel)
+    }
+}
+
+/// Counts open control connections per uid; a connection beyond the caller's share (root has
+/// none) or beyond the total is closed as soon as it is accepted.
+final class ConnectionLimiter: Sendable {
+    let perUser: Int
+    let total: Int
+    let logger: Logger
+    private let open = Mutex<(byUser: [UInt32: Int], total: Int, lastWarning: UInt64)>(([:], 0, 0))
+
+    init(perUser: Int, total: Int, logger: Logger) {
+        self.perUser = perUser
+        self.total = total
+        self.logger = logger
     }
 
-    static func allowed(_ uid: Int, job: String, sampler: Sampler) async -> Bool {
-        if uid == 0 { return true }
-        guard let owner = await sampler.owner(of: job) else { return true }  // unknown job: 404 follows
-        return owner == uid
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ message: String) throws -> Response {
-        try json(APIError(message), status: status)
-    }
-
-    static func userName(uid: Int) -> String {
-        var record = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getpwuid_r(uid_t(uid), &record, &buffer, buffer.count, &result) == 0, result != nil, let name = record.pw_name else {
-            return String(uid)
+    /// Takes a slot for `uid`, or says why there is none.
+    func admit(uid: UInt32) -> Bool {
+        let (admitted, warn) = open.withLock { state -> (Bool, Bool) in
+            let mine = state.byUser[uid, default: 0]
+            if state.total >= total || (uid != 0 && mine >= perUser) {
+                let now = MonotonicClock.nanoseconds()
+                let warn = now &- state.lastWarning > 10_000_000_000
+                if warn { state.lastWarning = now }
+                return (false, warn)
+            }
+            state.byUser[uid] = mine + 1
+            state.total += 1
+            return (true, false)
         }
-        return String(cString: name)
+        if warn {
+            logger.warning("control connection refused: too many open (control.max_connections_per_user / max_connections)", metadata: ["ergometer.uid": "\(uid)"])
+        }
+        return admitted
+    }
+
+    func release(uid: UInt32) {
+        open.withLock { state in
+            state.total -= 1
+            let left = state.byUser[uid, default: 1] - 1
+            state.byUser[uid] = left > 0 ? left : nil
+        }
+    }
+
+    /// The pipeline's part: admits the connection when it is added, releases it when closed.
+    final class Handler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+        typealias InboundIn = NIOAny
+        let limiter: ConnectionLimiter
+        private var admitted: UInt32?
+
+        init(limiter: ConnectionLimiter) { self.limiter = limiter }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            guard let provider = context.channel as? any SocketOptionProvider else { return }
+            let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET), name: PeerCredentials.option)
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            credentials.whenComplete { result in
+                let (handler, context) = loopBound.value
+                guard case .success(let peer) = result, handler.limiter.admit(uid: peer.uid) else {
+                    context.close(promise: nil)
+                    return
+                }
+                handler.admitted = peer.uid
+            }
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            if let uid = admitted { limiter.release(uid: uid) }
+            admitted = nil
+        }
     }
 }

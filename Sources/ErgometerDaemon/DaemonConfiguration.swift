@@ -38,6 +38,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var metricsUpdateSeconds = 0.0
     /// Ended jobs stay in /metrics this long, seconds, then leave (their totals stay in the store).
     public var endedJobGraceSeconds = 300.0
+    // [control]
+    /// Members of this group (and root) list, report and end every user's jobs; "": root only.
+    public var adminGroup = ""
+    /// Jobs running at once, in all and per user (root counts toward the total only).
+    public var maxActiveJobs = 1000
+    public var maxActiveJobsPerUser = 100
+    /// A control connection that sends nothing for this long is closed, seconds.
+    public var idleTimeoutSeconds = 10.0
+    /// Control connections one user may hold open at once (root is not limited), and in all.
+    public var maxConnectionsPerUser = 64
+    public var maxConnections = 1024
 
     public init() {}
 
@@ -54,6 +65,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "jobs.cgroup_subtree": .string,
         "metrics.listen": .string, "metrics.energy_resolution_joules": .number, "metrics.update_interval_seconds": .number,
         "metrics.ended_job_grace_seconds": .number,
+        "control.admin_group": .string, "control.max_active_jobs": .number, "control.max_active_jobs_per_user": .number,
+        "control.idle_timeout_seconds": .number, "control.max_connections_per_user": .number, "control.max_connections": .number,
+    ]
+
+    /// The number keys that take whole numbers only.
+    static let wholeNumberKeys: Set<String> = [
+        "control.max_active_jobs", "control.max_active_jobs_per_user", "control.max_connections_per_user", "control.max_connections",
     ]
 
     /// Problems with the values themselves, all at once.
@@ -97,6 +115,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if !(endedJobGraceSeconds >= 0 && endedJobGraceSeconds <= 86_400) {
             problems.append("metrics.ended_job_grace_seconds = \(endedJobGraceSeconds): must be between 0 and 86400")
         }
+        for (key, value, ceiling) in [
+            ("control.max_active_jobs", maxActiveJobs, 100_000), ("control.max_active_jobs_per_user", maxActiveJobsPerUser, 100_000),
+            ("control.max_connections_per_user", maxConnectionsPerUser, 65_536), ("control.max_connections", maxConnections, 65_536),
+        ] where !(1...ceiling).contains(value) {
+            problems.append("\(key) = \(value): must be a whole number from 1 to \(ceiling)")
+        }
+        if !(idleTimeoutSeconds >= 0.1 && idleTimeoutSeconds <= 3600) {
+            problems.append("control.idle_timeout_seconds = \(idleTimeoutSeconds): must be between 0.1 and 3600 seconds")
+        }
+        if !adminGroup.isEmpty && UserDatabase.groupID(named: adminGroup) == nil {
+            problems.append("control.admin_group = \"\(adminGroup)\": no such group (getent group \(adminGroup)); create it or leave \"\" for root only")
+        }
         return problems
     }
 
@@ -108,6 +138,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         "daemon.checkpoint_seconds", "power.idle_policy", "power.idle_watts", "carbon.intensity_g_per_kwh",
         "carbon.intensity_csv", "carbon.pue", "carbon.price_per_kwh", "carbon.price_csv", "carbon.currency",
         "metrics.energy_resolution_joules", "metrics.update_interval_seconds", "metrics.ended_job_grace_seconds",
+        "control.admin_group", "control.max_active_jobs", "control.max_active_jobs_per_user",
     ]
 
     /// The keys whose values differ from `other`'s and need a restart to take effect.
@@ -121,6 +152,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if tdpWatts != other.tdpWatts { keys.append("power.tdp_watts") }
         if cgroupSubtree != other.cgroupSubtree { keys.append("jobs.cgroup_subtree") }
         if metricsListen != other.metricsListen { keys.append("metrics.listen") }
+        if idleTimeoutSeconds != other.idleTimeoutSeconds { keys.append("control.idle_timeout_seconds") }
+        if maxConnectionsPerUser != other.maxConnectionsPerUser { keys.append("control.max_connections_per_user") }
+        if maxConnections != other.maxConnections { keys.append("control.max_connections") }
         return keys
     }
 }

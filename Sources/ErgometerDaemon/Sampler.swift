@@ -4,6 +4,7 @@ public import ErgometerStore
 import ErgometerWire
 import Foundation
 public import Logging
+public import Synchronization
 
 /// The sampler: each tick reads the energy counters (or the model), /proc/stat and every
 /// active job's CPU counter over the same window, splits the host energy into job, system and
@@ -39,6 +40,8 @@ public actor Sampler {
     var idleMicrojoules: UInt64 = 0
     /// Joules of every job of this ledger period, ended ones included.
     var ledgerJobs: [String: UInt64] = [:]
+    /// Owner uid of each job registered by this process, for the per-user view of the ledger.
+    var ledgerOwners: [String: Int] = [:]
     var lastSource: PowerSourceKind
     var active: [String: ActiveJob] = [:]
     /// `chip\tsensor` of every temperature sensor seen, by the index jobs keep their statistics under.
@@ -63,6 +66,9 @@ public actor Sampler {
     public internal(set) var ticks: UInt64 = 0
     /// What /metrics serves; published from the sampler's state, read without the actor.
     public nonisolated let board = MetricsBoard()
+    /// `control.admin_group`, readable without the actor: the control API resolves callers
+    /// (a user-database lookup) off the sampler.
+    public nonisolated let adminGroup: Mutex<String>
     var exported: MetricsExportState
 
     /// At most this many samples wait in memory while the store cannot be written.
@@ -70,6 +76,7 @@ public actor Sampler {
 
     public init(configuration: DaemonConfiguration, store: JobStore?, logger: Logger, storeProblem: String? = nil) throws(ConfigurationError) {
         storeError = storeProblem
+        adminGroup = Mutex(configuration.adminGroup)
         self.configuration = configuration
         self.carbon = try ConfigurationLoader.carbonAccounting(configuration)
         self.logger = logger

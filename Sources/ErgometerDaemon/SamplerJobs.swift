@@ -8,14 +8,17 @@ import Logging
 extension Sampler {
     /// Starts measuring a job: its own cgroup with the caller's process moved in, or its process
     /// tree where cgroups cannot be used.
-    public func register(_ request: RegisterJobRequest, uid: Int, user: String) throws(APIError) -> RegisterJobResponse {
-        guard request.pid > 0 else { throw APIError("pid \(request.pid): give the process to measure") }
-        // ergod runs as root: it moves only processes the caller owns into a job.
-        guard let processOwner = Self.realUID(of: request.pid, procfs: procfs) else { throw APIError("pid \(request.pid) does not exist") }
+    public func register(_ request: RegisterJobRequest, caller: ControlCaller) throws(ControlFailure) -> RegisterJobResponse {
+        let uid = caller.uid
+        let user = caller.user
+        if let problem = request.problem { throw ControlFailure(.badRequest, problem) }
+        // ergod runs as root: it moves only processes the caller owns into a job (admins too).
+        guard let processOwner = Self.realUID(of: request.pid, procfs: procfs) else { throw ControlFailure(.badRequest, "pid \(request.pid) does not exist") }
         guard uid == 0 || processOwner == uid else {
             logger.warning("refused to measure another user's process", metadata: ["ergometer.pid": "\(request.pid)", "ergometer.uid": "\(uid)"])
-            throw APIError("pid \(request.pid) belongs to another user; register your own process")
+            throw ControlFailure(.forbidden, "pid \(request.pid) belongs to another user; register your own process")
         }
+        try checkJobLimits(uid: uid)
         tick()  // close the current window so the new job starts at a tick boundary
         let id = String(nextJobNumber)
         nextJobNumber += 1
@@ -39,7 +42,7 @@ extension Sampler {
         case .cgroup(let path): baseline = (try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()) ?? 0
         case .processTree(let root):
             guard let usage = ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) else {
-                throw APIError("pid \(root) does not exist")
+                throw ControlFailure(.badRequest, "pid \(root) does not exist")
             }
             baseline = usage
         }
@@ -61,6 +64,7 @@ extension Sampler {
         active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
         temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerJobs[id] = 0
+        ledgerOwners[id] = uid
         logger.info("job started", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
             "ergometer.job.tracking": "\(stored.tracking)",
@@ -70,17 +74,31 @@ extension Sampler {
     }
 
     /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
-    public func end(id: String, exitStatus: Int32, uid: Int) throws(APIError) -> JobReport {
+    public func end(id: String, exitStatus: Int32, caller: ControlCaller) throws(ControlFailure) -> JobReport {
         guard let job = active[id] else {
             if let report = try? report(id: id) { return report }  // already ended: idempotent
-            throw APIError("no job \(id); `ergo jobs --all` lists them")
+            throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them")
         }
-        guard uid == 0 || uid == job.stored.uid else { throw APIError("job \(id) belongs to another user") }
+        guard caller.mayAccess(jobOwnedBy: job.stored.uid) else { throw ControlFailure(.forbidden, "job \(id) belongs to another user") }
         tick()
         finish(id: id, exitStatus: exitStatus)
         checkpoint()
-        guard let report = try? report(id: id) else { throw APIError("job \(id) ended but its report could not be built") }
-        return report
+        return try report(id: id)
+    }
+
+    /// Refuses a job beyond `control.max_active_jobs` in all, or beyond
+    /// `control.max_active_jobs_per_user` for one user (root counts toward the total only).
+    func checkJobLimits(uid: Int) throws(ControlFailure) {
+        if active.count >= configuration.maxActiveJobs {
+            logger.warning("refused a job: the limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(active.count)"])
+            throw ControlFailure(.tooManyRequests, "\(active.count) jobs are running, the most this ergod takes (control.max_active_jobs); end one or raise the limit")
+        }
+        guard uid != 0 else { return }
+        let mine = active.values.reduce(0) { $0 + ($1.stored.uid == uid ? 1 : 0) }
+        if mine >= configuration.maxActiveJobsPerUser {
+            logger.warning("refused a job: the user's limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(mine)"])
+            throw ControlFailure(.tooManyRequests, "you have \(mine) jobs running, the most one user may (control.max_active_jobs_per_user); end one with `ergo jobs` / the job's end, or ask for a higher limit")
+        }
     }
 
     func finish(id: String, exitStatus: Int32?) {

@@ -6,12 +6,14 @@ extension Sampler {
     /// Adds what a training program reported to its running job: FLOPs, steps and samples
     /// accumulate; metrics keep their latest value; a report whose sequence number was already
     /// applied is acknowledged and ignored. Saved with the next checkpoint, with that number.
-    public func progress(id: String, _ progress: JobProgress, uid: Int) throws(APIError) {
-        if let problem = progress.problem { throw APIError(problem) }
+    public func progress(id: String, _ progress: JobProgress, caller: ControlCaller) throws(ControlFailure) {
+        if let problem = progress.problem { throw ControlFailure(.badRequest, problem) }
         guard var job = active[id] else {
-            throw APIError(endedJobs[id] != nil || owner(of: id) != nil ? "job \(id) has ended; it takes no more reports" : "no job \(id)")
+            if endedJobs[id] != nil || owner(of: id) != nil { throw ControlFailure(.gone, "job \(id) has ended; it takes no more reports") }
+            throw ControlFailure(.notFound, "no job \(id)")
         }
-        guard uid == 0 || uid == job.stored.uid else { throw APIError("job \(id) belongs to another user") }
+        // Only the job's own user (or root) reports its work: an admin may read, not write, it.
+        guard caller.uid == 0 || caller.uid == job.stored.uid else { throw ControlFailure(.forbidden, "job \(id) belongs to another user") }
         if let sequence = progress.sequence {
             if let last = job.totals.progressSequence, sequence <= last { return }  // sent again after a lost answer
             job.totals.progressSequence = sequence
@@ -23,7 +25,7 @@ extension Sampler {
             var metrics = (try? JSONDecoder().decode([String: Double].self, from: Data(job.totals.metricsJSON.utf8))) ?? [:]
             metrics.merge(progress.metrics) { _, new in new }
             guard metrics.count <= JobProgress.maximumMetrics else {
-                throw APIError("job \(id) would have \(metrics.count) metrics: at most \(JobProgress.maximumMetrics) names per job")
+                throw ControlFailure(.badRequest, "job \(id) would have \(metrics.count) metrics: at most \(JobProgress.maximumMetrics) names per job")
             }
             job.totals.metricsJSON = Self.json(metrics)
         }

@@ -21,10 +21,14 @@ extension Sampler {
         applied.energyResolutionJoules = new.energyResolutionJoules
         applied.metricsUpdateSeconds = new.metricsUpdateSeconds
         applied.endedJobGraceSeconds = new.endedJobGraceSeconds
+        applied.adminGroup = new.adminGroup
+        applied.maxActiveJobs = new.maxActiveJobs
+        applied.maxActiveJobsPerUser = new.maxActiveJobsPerUser
         // The old interval stays, so the metrics interval is checked against it.
         let problems = applied.validationProblems()
         guard problems.isEmpty else { throw ConfigurationError(file: "reloaded configuration", problems: problems) }
         configuration = applied
+        adminGroup.withLock { $0 = applied.adminGroup }
         self.carbon = carbon
         exported.resolution = EnergyResolution(joules: applied.energyResolutionJoules)
         board.setMinimumAge(nanoseconds: UInt64(applied.metricsPublishSeconds * 1e9))

@@ -31,7 +31,7 @@ public final class StandaloneSession: Sendable {
 
     public func start(_ request: RegisterJobRequest) async throws -> RegisterJobResponse {
         await sampler.closeAbandonedJobs()
-        return try await sampler.register(request, uid: Int(getuid()), user: ControlRoutes.userName(uid: Int(getuid())))
+        return try await sampler.register(request, caller: .current)
     }
 
     /// Serves the control API on a private socket while `body` runs, so the job's own program
@@ -39,9 +39,11 @@ public final class StandaloneSession: Sendable {
     public func servingControlAPI<T: Sendable>(at path: String, _ body: () async throws -> T) async throws -> T {
         var logger = Logger(label: "ergo")
         logger.logLevel = .critical  // the server's own shutdown notes are not the user's business
+        let configuration = await sampler.configuration
         let (running, signalRunning) = AsyncStream<Void>.makeStream()
         let application = Application(
             router: ControlRoutes.router(sampler: sampler, logger: logger),
+            server: ControlServer.server(configuration: configuration, logger: logger),
             configuration: .init(address: .unixDomainSocket(path: path), serverName: "ergo"),
             onServerRunning: { _ in signalRunning.finish() }, logger: logger)
         unlink(path)
@@ -58,7 +60,7 @@ public final class StandaloneSession: Sendable {
     }
 
     public func finish(id: String, exitStatus: Int32) async throws -> JobReport {
-        let report = try await sampler.end(id: id, exitStatus: exitStatus, uid: Int(getuid()))
+        let report = try await sampler.end(id: id, exitStatus: exitStatus, caller: .current)
         ticking.cancel()
         await ticking.value
         return report

@@ -81,6 +81,47 @@ public struct RegisterJobRequest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, jobID = "job_id", labels, command, pid, processors
     }
+
+    /// Bounds on what one registration may carry (it ends up in the store and in /metrics).
+    public static let maximumNameLength = 256
+    public static let maximumJobIDLength = 128
+    public static let maximumLabels = 32
+    public static let maximumLabelKeyLength = 64
+    public static let maximumLabelValueLength = 256
+    public static let maximumCommandArguments = 512
+    public static let maximumCommandBytes = 32 * 1024
+    public static let maximumProcessors = 1_000_000
+
+    /// Why ergod refuses the registration, or nil when it takes it.
+    public var problem: String? {
+        if pid <= 0 { return "pid \(pid): give the process to measure" }
+        if name.isEmpty || name.utf8.count > Self.maximumNameLength { return "name: 1 to \(Self.maximumNameLength) bytes" }
+        if let jobID, jobID.isEmpty || jobID.utf8.count > Self.maximumJobIDLength {
+            return "job_id: 1 to \(Self.maximumJobIDLength) bytes"
+        }
+        if labels.count > Self.maximumLabels { return "\(labels.count) labels: at most \(Self.maximumLabels)" }
+        for (key, value) in labels {
+            if !Self.isLabelKey(key) {
+                return "label \"\(key.prefix(80))\": a key is 1 to \(Self.maximumLabelKeyLength) letters, digits or _, not starting with a digit"
+            }
+            if value.utf8.count > Self.maximumLabelValueLength { return "label \(key): value longer than \(Self.maximumLabelValueLength) bytes" }
+        }
+        if command.count > Self.maximumCommandArguments || command.reduce(0, { $0 + $1.utf8.count }) > Self.maximumCommandBytes {
+            return "command: at most \(Self.maximumCommandArguments) arguments and \(Self.maximumCommandBytes) bytes"
+        }
+        if let processors, !(1...Self.maximumProcessors).contains(processors) {
+            return "processors \(processors): 1 to \(Self.maximumProcessors)"
+        }
+        return nil
+    }
+
+    /// `[A-Za-z_][A-Za-z0-9_]*`, at most `maximumLabelKeyLength` bytes: a Prometheus label name.
+    public static func isLabelKey(_ key: String) -> Bool {
+        let bytes = key.utf8
+        guard let first = bytes.first, bytes.count <= maximumLabelKeyLength else { return false }
+        func letter(_ byte: UInt8) -> Bool { (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95 }
+        return letter(first) && bytes.allSatisfy { letter($0) || ($0 >= 48 && $0 <= 57) }
+    }
 }
 
 /// How a job's CPU time is followed.

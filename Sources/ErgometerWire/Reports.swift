@@ -183,19 +183,24 @@ public struct Ledger: Codable, Sendable, Equatable {
         public var jobsMicrojoules: [String: UInt64]
         public var systemMicrojoules: UInt64
         public var idleMicrojoules: UInt64
+        /// Other users' jobs, summed: set for a caller who may not see them one by one.
+        public var otherUsers: Double?
+        public var otherUsersMicrojoules: UInt64?
 
-        public init(jobsMicrojoules: [String: UInt64], systemMicrojoules: UInt64, idleMicrojoules: UInt64) {
+        public init(jobsMicrojoules: [String: UInt64], systemMicrojoules: UInt64, idleMicrojoules: UInt64, otherUsersMicrojoules: UInt64? = nil) {
             self.jobsMicrojoules = jobsMicrojoules
             self.systemMicrojoules = systemMicrojoules
             self.idleMicrojoules = idleMicrojoules
+            self.otherUsersMicrojoules = otherUsersMicrojoules
             jobs = jobsMicrojoules.mapValues { Double($0) / 1e6 }
             system = Double(systemMicrojoules) / 1e6
             idle = Double(idleMicrojoules) / 1e6
+            otherUsers = otherUsersMicrojoules.map { Double($0) / 1e6 }
         }
 
         enum CodingKeys: String, CodingKey {
             case jobs, system, idle, jobsMicrojoules = "jobs_microjoules", systemMicrojoules = "system_microjoules",
-                idleMicrojoules = "idle_microjoules"
+                idleMicrojoules = "idle_microjoules", otherUsers = "other_users", otherUsersMicrojoules = "other_users_microjoules"
         }
     }
 
@@ -204,7 +209,8 @@ public struct Ledger: Codable, Sendable, Equatable {
         self.buckets = buckets
         self.source = source
         self.storeError = storeError
-        measuredMicrojoules = buckets.jobsMicrojoules.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules, +)
+        measuredMicrojoules = buckets.jobsMicrojoules.values.reduce(
+            buckets.systemMicrojoules + buckets.idleMicrojoules + (buckets.otherUsersMicrojoules ?? 0), +)
         measuredJoules = Double(measuredMicrojoules) / 1e6
     }
 

@@ -37,6 +37,7 @@ struct LedgerCommand: AsyncParsableCommand {
         for (id, joules) in ledger.buckets.jobs.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
             print("  job \(id): \(Format.fixed(joules, 6)) J")
         }
+        if let others = ledger.buckets.otherUsers { print("  other users' jobs: \(Format.fixed(others, 6)) J") }
         print("  system: \(Format.fixed(ledger.buckets.system, 6)) J")
         print("  idle: \(Format.fixed(ledger.buckets.idle, 6)) J")
         if let error = ledger.storeError { print("  store error: \(error) (measurements kept in memory)") }

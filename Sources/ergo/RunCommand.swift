@@ -58,6 +58,7 @@ struct RunCommand: AsyncParsableCommand {
                 return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
             }, uniquingKeysWith: { _, last in last }),
             command: command, pid: getpid(), processors: processors)
+        if let problem = request.problem { throw ValidationError(problem) }
         let client = daemon.client
         let registration: RegisterJobResponse
         do {

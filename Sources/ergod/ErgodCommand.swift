@@ -70,9 +70,10 @@ struct Ergod: AsyncParsableCommand {
         let socketPath = configuration.socketPath
         let application = Application(
             router: ControlRoutes.router(sampler: sampler, logger: logger),
+            server: ControlServer.server(configuration: configuration, logger: logger),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ergod"),
             onServerRunning: { _ in
-                chmod(socketPath, 0o666)  // every user may ask; the peer uid decides what they see
+                chmod(socketPath, 0o666)  // every user may ask: the peer's uid (SO_PEERCRED) decides what they see
                 logger.info("ergod ready", metadata: ["ergometer.socket": "\(socketPath)"])
             },
             logger: logger

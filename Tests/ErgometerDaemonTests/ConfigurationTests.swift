@@ -27,6 +27,29 @@ struct ConfigurationTests {
         #expect(configuration.pue == 1.58)
     }
 
+    @Test func controlLimitsAreWholeNumbersAndTheAdminGroupMustExist() {
+        let text = """
+            [control]
+            max_active_jobs = 2.5
+            max_active_jobs_per_user = 0
+            max_connections = nan
+            idle_timeout_seconds = 0
+            admin_group = "no-such-group-here"
+            """
+        #expect {
+            try ConfigurationLoader.parse(text, file: "limits.toml")
+        } throws: { error in
+            let description = "\(error)"
+            return description.contains("line 2: control.max_active_jobs: must be a whole number, found 2.5")
+                && description.contains("control.max_active_jobs_per_user = 0: must be a whole number from 1 to 100000")
+                && description.contains("line 4: control.max_connections: must be a whole number, found nan")
+                && description.contains("control.idle_timeout_seconds = 0.0: must be between 0.1 and 3600 seconds")
+                && description.contains("control.admin_group = \"no-such-group-here\": no such group")
+        }
+        let good = try? ConfigurationLoader.parse("[control]\nadmin_group = \"root\"\nmax_active_jobs = 5\n", file: "good.toml")
+        #expect(good?.adminGroup == "root" && good?.maxActiveJobs == 5)
+    }
+
     @Test func everyProblemIsReportedWithItsLine() {
         let text = """
             [daemon]
