@@ -59,7 +59,12 @@ public actor Sampler {
     var pendingSamples: [JobSample] = []
     /// Registrations the store could not take yet; saved with the next checkpoint.
     var unsavedJobs: [StoredJob] = []
-    var endedSinceCheckpoint: [StoredJob] = []
+    /// Job rows changed since the last checkpoint (ended, or re-stamped after a clock step).
+    var jobRowsToUpdate: [StoredJob] = []
+    /// The wall clock, for timestamps only: every interval comes from the monotonic clock.
+    var wallClock: @Sendable () -> Double = { WallClock.seconds() }
+    /// A wall-clock jump larger than this (beyond the tick's own length) is a step, seconds.
+    static let clockStepTolerance = 1.0
     var nextJobNumber: Int
     var lastCheckpoint: UInt64
     public internal(set) var storeError: String?
@@ -106,7 +111,7 @@ public actor Sampler {
         }
         bootID = snapshot.bootID ?? "unknown"
         lastMonotonic = MonotonicClock.nanoseconds()
-        lastWall = WallClock.seconds()
+        lastWall = wallClock()
         lastBusyMicroseconds = Self.busyMicroseconds(snapshot.cpuStat)
         ledgerSince = lastWall
         lastCheckpoint = lastMonotonic

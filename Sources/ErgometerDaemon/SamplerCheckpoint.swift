@@ -14,6 +14,14 @@ extension Sampler {
     public func checkpoint() {
         lastCheckpoint = MonotonicClock.nanoseconds()
         guard let store else { return }
+        do {
+            if try store.recoverIfDeleted() {
+                logger.warning("the job store was deleted while open; rebuilt it from the open database, nothing lost", metadata: ["ergometer.store": "\(store.path)"])
+            }
+        } catch {
+            noteStoreFailure(error)  // everything stays in memory until the path is usable again
+            return
+        }
         for index in active.indices { active.values[index].encodeTemperatures(sensorKeys: sensorKeys) }
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
@@ -22,10 +30,10 @@ extension Sampler {
         let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
         do {
             try store.save(
-                checkpoint: checkpoint, newJobs: unsavedJobs, totals: totals, samples: pendingSamples, endedJobs: endedSinceCheckpoint)
+                checkpoint: checkpoint, newJobs: unsavedJobs, totals: totals, samples: pendingSamples, endedJobs: jobRowsToUpdate)
             unsavedJobs.removeAll()
             pendingSamples.removeAll(keepingCapacity: true)
-            endedSinceCheckpoint.removeAll()
+            jobRowsToUpdate.removeAll()
             endedJobs.removeAll()
             if storeError != nil {
                 logger.info("job store writable again; everything kept in memory is saved")

@@ -115,7 +115,7 @@ extension Sampler {
         }
         endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
-        endedSinceCheckpoint.append(job.stored)
+        jobRowsToUpdate.append(job.stored)
         logger.info("job ended", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.energy_joules": "\(Double(job.totals.energyMicrojoules) / 1e6)",
             "ergometer.job.exit_status": "\(exitStatus.map(String.init) ?? "unknown")",

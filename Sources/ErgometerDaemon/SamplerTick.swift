@@ -3,13 +3,18 @@ import ErgometerProbes
 import ErgometerStore
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Sampler {
     /// One tick: read, subtract, attribute, accumulate; checkpoint when one is due.
     public func tick() {
         let now = MonotonicClock.nanoseconds()
-        let wall = WallClock.seconds()
+        let wall = wallClock()
         let seconds = Double(now &- lastMonotonic) / 1e9
         guard seconds > 0 else { return }
+        let tickStart = wallTickStart(wall: wall, seconds: seconds)
         let stat = try? ProcStatReader.read(procfs: procfs).get()
         if stat == nil { exported.count("procstat") }
         let busy = Self.busyMicroseconds(stat)
@@ -48,7 +53,7 @@ extension Sampler {
 
         let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
-        let carbonFactors = carbon.factors(from: lastWall, to: wall)
+        let carbonFactors = carbon.factors(from: tickStart, to: wall)
         for index in active.indices {
             let id = active.keys[index]
             let microjoules = split.jobs[id] ?? 0
@@ -59,7 +64,7 @@ extension Sampler {
             active.values[index].lastUsage = active.values[index].tickUsage
             active.values[index].totals.lastUsageMicroseconds = Int64(active.values[index].tickUsage)
             if !temperatures.isEmpty { active.values[index].observe(temperatures) }
-            if let sample = active.values[index].sample(start: lastWall, end: wall, microjoules: microjoules, cpuMicroseconds: cpu) {
+            if let sample = active.values[index].sample(start: tickStart, end: wall, microjoules: microjoules, cpuMicroseconds: cpu) {
                 appendSample(sample)
             }
             ledgerJobs[id, default: 0] += microjoules
@@ -75,6 +80,29 @@ extension Sampler {
         if ticks % 100 == 0 { removeLeftoverCgroups() }
         if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
         exported.tickSeconds.observe(Double(MonotonicClock.nanoseconds() &- now) / 1e9)
+    }
+
+    /// Replaces the wall clock from now on (tests step it: only timestamps may follow).
+    public func useWallClock(_ clock: @escaping @Sendable () -> Double) {
+        wallClock = clock
+        lastWall = clock()
+    }
+
+    /// Where this tick starts on the wall clock: where the last one ended, unless the wall clock
+    /// stepped (NTP, `date -s`, a resume) by more than the tolerance; then the tick is placed
+    /// to end now, and running jobs' start times move by the step so their durations stay the
+    /// time they were measured.
+    func wallTickStart(wall: Double, seconds: Double) -> Double {
+        let step = wall - (lastWall + seconds)
+        guard abs(step) > Self.clockStepTolerance else { return lastWall }
+        logger.warning("the wall clock stepped; intervals come from the monotonic clock, timestamps follow the new time", metadata: [
+            "ergometer.step_seconds": "\(step)", "ergometer.jobs": "\(active.count)",
+        ])
+        for index in active.indices {
+            active.values[index].stored.started += step
+            jobRowsToUpdate.append(active.values[index].stored)
+        }
+        return wall - seconds
     }
 
     /// Configured idle power, else learned from RAPL, else the model's.
@@ -135,8 +163,10 @@ extension Sampler {
             let gone: Bool
             switch job.tracking {
             case .cgroup(let path):
-                let events = (try? SysfsFile.readText((cgroups?.hierarchy.directory(of: path) ?? "") + "/cgroup.events").get()) ?? ""
-                gone = events.contains("populated 0")
+                let directory = cgroups?.hierarchy.directory(of: path) ?? ""
+                // Empty, or removed from under us (rmdir by an admin, a cgroup manager).
+                let events = try? SysfsFile.readText(directory + "/cgroup.events").get()
+                gone = events.map { $0.contains("populated 0") } ?? (access(directory, F_OK) != 0)
             case .processTree(let root):
                 gone = ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) == nil
             }

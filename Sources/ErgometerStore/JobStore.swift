@@ -1,26 +1,86 @@
 import GRDB
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SQLite persistence for jobs, their totals and time series, and the sampler's checkpoint
 /// (GRDB, WAL journal, versioned migrations). Lives in `<state dir>/ergometer.sqlite`.
 public final class JobStore: Sendable {
     public static let fileName = "ergometer.sqlite"
-    private let pool: DatabasePool
+    /// The open database and the file (device, inode) it was opened as; replaced when the file
+    /// is deleted under it (see `recoverIfDeleted`).
+    private let open: Mutex<(pool: DatabasePool, file: FileIdentity?)>
     public let path: String
+    private var pool: DatabasePool { open.withLock { $0.pool } }
 
     /// Opens (creating and migrating as needed) the store in `directory`.
     public init(directory: String) throws(StoreError) {
         path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            // WAL with synchronous=NORMAL: commits do not fsync (checkpoints do), so a checkpoint
-            // every few seconds costs microseconds, not a disk flush; a power cut can lose the
-            // last checkpoint, never corrupt the file, and the next start re-attributes the gap.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            let pool = try Self.openPool(path: path)
+            open = Mutex((pool, FileIdentity(path: path)))
         } catch {
             throw StoreError.cannotOpen(path: path, underlying: error)
+        }
+    }
+
+    private static func openPool(path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        // WAL with synchronous=NORMAL: commits do not fsync (checkpoints do), so a checkpoint
+        // every few seconds costs microseconds, not a disk flush; a power cut can lose the
+        // last checkpoint, never corrupt the file, and the next start re-attributes the gap.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        return pool
+    }
+
+    /// When the database file was deleted (or its directory removed) while open, writes would
+    /// go on into an unlinked inode and vanish with the process. This notices (one stat), copies
+    /// the open database into a new file at the same path (SQLite's backup API, through the
+    /// still-open connection: nothing is lost) and continues there. Returns whether it did.
+    public func recoverIfDeleted() throws(StoreError) -> Bool {
+        let (old, opened) = open.withLock { ($0.pool, $0.file) }
+        let current = FileIdentity(path: path)
+        guard current == nil || current != opened else { return false }
+        guard current == nil else {
+            throw StoreError.failed(path: path, underlying: Replaced())
+        }
+        do {
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if !directory.isEmpty { mkdir(directory, 0o755) }
+            let copy = try DatabaseQueue(path: path)
+            try old.writeWithoutTransaction { source in
+                try copy.writeWithoutTransaction { destination in try source.backup(to: destination) }
+            }
+            try copy.close()
+            let reopened = try Self.openPool(path: path)
+            open.withLock { $0 = (reopened, FileIdentity(path: path)) }
+            try? old.close()
+            return true
+        } catch {
+            throw StoreError.failed(path: path, underlying: error)
+        }
+    }
+
+    /// Another file now sits where the open database was: it is not ours to overwrite.
+    struct Replaced: Error, CustomStringConvertible {
+        var description: String { "another file replaced the open database; move it aside so ergod can write its own back" }
+    }
+
+    /// A file's device and inode, to tell "the same file" from "a file at the same path".
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
         }
     }
 
