@@ -104,7 +104,7 @@ let package = Package(
         ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
-        .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore"], swiftSettings: strictSwift),
+        .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore", "ErgometerTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ErgometerProbesTests",
             dependencies: ["ErgometerProbes", "ErgometerCore", "ErgometerTestSupport"],
@@ -117,7 +117,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ergoTests",
-            dependencies: ["ErgometerCore", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench"],
+            dependencies: [
+                "ErgometerCore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench",
+            ],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift
         ),

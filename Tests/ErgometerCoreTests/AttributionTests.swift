@@ -1,4 +1,5 @@
 import ErgometerCore
+import ErgometerTestSupport
 import Testing
 
 struct AttributionTests {
@@ -78,18 +79,5 @@ struct AttributionTests {
             for (job, cpu) in jobs where cpu == 0 { #expect(split.jobs[job] == 0) }
             if policy == .proportional && max(busy, jobTotal) > 0 { #expect(split.idle == 0) }
         }
-    }
-}
-
-/// A small seedable generator, so property tests replay the same cases.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
