@@ -6,7 +6,7 @@ CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 DEMO_TREE = $(shell mktemp -d /tmp/ergometer-demo-XXXXXX)
 
-.PHONY: all deps build test demo demo-run bench clean install install-files
+.PHONY: all deps build test demo demo-run bench fuzz clean install install-files
 
 # Where `make install` puts things: binaries in $(PREFIX)/bin, the unit in $(UNITDIR), the
 # configuration in $(SYSCONFDIR)/ergometer (kept if one is there), all under $(DESTDIR).
@@ -74,6 +74,17 @@ bench: deps
 	.build/release/ergo bench
 	.build/release/ergo-train --benchmark --threads 2
 	scripts/bench-vs-node-exporter .build/release 200 10 $(BENCH_IDLE)
+
+# Fuzzing (release build): every parser a stranger can reach, FUZZ_SECONDS per target with a
+# fresh seed each run (printed; rerun with FUZZ_SEED=N). Crashing or contract-breaking inputs
+# land in fuzz-findings/; copy them to Tests/Fixtures/fuzz-regressions/<target>/ once fixed.
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: deps
+	$(SWIFT) build -c release --product ergometer-fuzz
+	@echo "seed $(FUZZ_SEED)"
+	.build/release/ergometer-fuzz --iterations 100000000 --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --output fuzz-findings
+	.build/release/ergometer-fuzz --replay Tests/Fixtures/fuzz-regressions --output fuzz-findings
 
 # Release build with the Swift runtime linked in (the box needs no Swift toolchain, and ergod's
 # resident memory is ~5 MB smaller), then the files. `make install-files INSTALL_FROM=DIR` skips

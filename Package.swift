@@ -102,6 +102,17 @@ let package = Package(
             path: "Benchmarks/ergometer-bench",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // Fuzzing (make fuzz; a short run in the tests): seeded mutations of real inputs for
+        // every parser a stranger can reach, each answer checked against the parser's contract.
+        .executableTarget(
+            name: "ergometer-fuzz",
+            dependencies: [
+                "ErgometerCore", "ErgometerProbes", "ErgometerDaemon", "ErgometerWire", "ErgometerTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Fuzz/ergometer-fuzz",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore", "ErgometerTestSupport"], swiftSettings: strictSwift),
@@ -119,6 +130,7 @@ let package = Package(
             name: "ergoTests",
             dependencies: [
                 "ErgometerCore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench",
+                "ergometer-fuzz",
             ],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift

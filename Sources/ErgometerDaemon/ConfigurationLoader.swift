@@ -16,6 +16,8 @@ public enum ConfigurationLoader {
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> DaemonConfiguration {
+        let shape = ConfigurationShape.problems(text)
+        guard shape.isEmpty else { throw ConfigurationError(file: file, problems: shape) }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -75,7 +75,10 @@ public struct CgroupV2: Sendable, Equatable {
                 var index = lineStart + key.count
                 var digits = 0
                 while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-                    value = value &* 10 &+ UInt64(bytes[index] - 0x30)
+                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(bytes[index] - 0x30))
+                    if overflow1 || overflow2 { return nil }  // beyond 2^64 µs: not the kernel's
+                    value = sum
                     index += 1
                     digits += 1
                 }

@@ -51,7 +51,10 @@ public enum ProcStatReader {
                 guard index < end, decimalDigit(bytes[index]) != nil else { break }
                 var value: UInt64 = 0
                 while index < end, let digit = decimalDigit(bytes[index]) {
-                    value = value &* 10 &+ UInt64(digit)
+                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                    if overflow1 || overflow2 { return nil }  // no kernel writes that: not /proc/stat
+                    value = sum
                     index += 1
                 }
                 switch count {
@@ -69,11 +72,11 @@ public enum ProcStatReader {
             index = nextLine(bytes, from: index)
             guard count >= 4 else { continue }
             // user nice system idle iowait irq softirq steal
-            let times = CPUTimes(
-                busyTicks: fields.0 + fields.1 + fields.2 + fields.5 + fields.6,
-                idleTicks: fields.3 + fields.4,
-                stealTicks: fields.7
-            )
+            // Sums that overflow (fields near 2^64: ergometer-fuzz) mean garbage, not a machine.
+            guard let busy = Self.sum([fields.0, fields.1, fields.2, fields.5, fields.6]), let idle = Self.sum([fields.3, fields.4]) else {
+                return nil
+            }
+            let times = CPUTimes(busyTicks: busy, idleTicks: idle, stealTicks: fields.7)
             if let number {
                 perCPU.append((number, times))
             } else {
@@ -81,6 +84,16 @@ public enum ProcStatReader {
             }
         }
         return total.map { CPUStat(total: $0, perCPU: perCPU) }
+    }
+
+    private static func sum(_ values: [UInt64]) -> UInt64? {
+        var total: UInt64 = 0
+        for value in values {
+            let (next, overflow) = total.addingReportingOverflow(value)
+            if overflow { return nil }
+            total = next
+        }
+        return total
     }
 
     @inline(__always)

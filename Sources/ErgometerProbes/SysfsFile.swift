@@ -45,53 +45,60 @@ public enum SysfsFile {
 
     /// Reads an unsigned decimal counter such as `energy_uj`.
     public static func readUInt64(_ path: String) -> Result<UInt64, FileReadError> {
-        withAttribute(path) { bytes in
-            var value: UInt64 = 0
-            var digits = 0
-            for byte in bytes {
-                if byte >= 0x30 && byte <= 0x39 {
-                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 0x30))
-                    if overflow1 || overflow2 { return nil }
-                    value = sum
-                    digits += 1
-                } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
-                    break
-                } else {
-                    return nil
-                }
-            }
-            return digits > 0 ? value : nil
-        }
+        withAttribute(path, parseUInt64)
     }
 
     /// Reads a signed decimal integer such as `temp1_input` (millidegrees, may be negative).
     public static func readInt64(_ path: String) -> Result<Int64, FileReadError> {
-        withAttribute(path) { bytes in
-            var rest = bytes[...]
-            var negative = false
-            if rest.first == 0x2D {
-                negative = true
-                rest = rest.dropFirst()
+        withAttribute(path, parseInt64)
+    }
+
+    /// The decimal number an attribute holds: digits up to the first newline, space or NUL
+    /// (or the end); nil for no digits, any other byte, or a value beyond UInt64.
+    public static func parseUInt64(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 {
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 0x30))
+                if overflow1 || overflow2 { return nil }
+                value = sum
+                digits += 1
+            } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
+                break
+            } else {
+                return nil
             }
-            var magnitude: Int64 = 0
-            var digits = 0
-            for byte in rest {
-                if byte >= 0x30 && byte <= 0x39 {
-                    let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - 0x30))
-                    if overflow1 || overflow2 { return nil }
-                    magnitude = sum
-                    digits += 1
-                } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
-                    break
-                } else {
-                    return nil
-                }
-            }
-            guard digits > 0 else { return nil }
-            return negative ? -magnitude : magnitude
         }
+        return digits > 0 ? value : nil
+    }
+
+    /// As `parseUInt64`, with an optional leading `-`; nil beyond Int64's magnitude.
+    public static func parseInt64(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var rest = bytes[...]
+        var negative = false
+        if rest.first == 0x2D {
+            negative = true
+            rest = rest.dropFirst()
+        }
+        var magnitude: Int64 = 0
+        var digits = 0
+        for byte in rest {
+            if byte >= 0x30 && byte <= 0x39 {
+                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - 0x30))
+                if overflow1 || overflow2 { return nil }
+                magnitude = sum
+                digits += 1
+            } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
+                break
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -magnitude : magnitude
     }
 
     /// Reads a one-line attribute such as `name`, without its trailing newline and spaces.

@@ -50,6 +50,22 @@ struct ConfigurationTests {
         #expect(good?.adminGroup == "root" && good?.maxActiveJobs == 5)
     }
 
+    /// Found by ergometer-fuzz: toml++ asserts (aborting ergod) on these; ergod refuses them
+    /// first, with the line and the fix.
+    @Test(arguments: [
+        ("[daemon]\n[\u{0E}aemon]\n", "line 2: control character U+000E is not allowed in TOML"),
+        ("[[# Idle power\n", "line 1: a section header is [name]"),
+        ("[daemon]\n#=3\n.x = 1\n", "line 3: expected key = value"),
+        ("[power]\nidle_watts = {a = 1}\n", "line 2: idle_watts: every value is a number or a \"string\""),
+    ])
+    func linesOfAnotherShapeAreRefusedBeforeTheTOMLParser(text: String, expected: String) {
+        #expect {
+            try ConfigurationLoader.parse(text, file: "shape.toml")
+        } throws: { error in
+            "\(error)".contains(expected)
+        }
+    }
+
     @Test func everyProblemIsReportedWithItsLine() {
         let text = """
             [daemon]

@@ -20,6 +20,22 @@ struct ProcfsParserTests {
         #expect(ProcStatReader.parse(text[...]) == nil)
     }
 
+    /// Found by ergometer-fuzz: fields near 2^64 made the busy sum overflow (a trap in the
+    /// sampler); a wrapped digit run made garbage look like a counter.
+    @Test(arguments: [
+        "cpu  400 9223372036854775807 9223372036854775807 30000 0 0 0 0\n",
+        "cpu  400 92233720368547758070 2000 30000 0 0 0 0\n",
+    ])
+    func statWithNumbersNoKernelWritesIsRefused(text: String) {
+        #expect(ProcStatReader.parse(text[...]) == nil)
+    }
+
+    @Test func cpuStatBeyondUInt64IsRefusedNotWrapped() {
+        #expect(CgroupV2.parseUsage(cpuStat: "usage_usec 18446744073709551615\n") == UInt64.max)
+        #expect(CgroupV2.parseUsage(cpuStat: "usage_usec 18446744073709551616\n") == nil)
+        #expect(CgroupV2.parseUsage(cpuStat: "usage_usec 99999999999999999999999\nuser_usec 1\n") == nil)
+    }
+
     @Test func cpuinfoOfAnIntelBox() throws {
         let info = try CPUInfoReader.read(procfs: ProcFS(root: Fixtures.path("intel-2s/proc"))).get()
         #expect(info == CPUInfo(model: "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", logicalCPUs: 4, sockets: 2, virtualized: false))
