@@ -46,8 +46,8 @@ public enum ControlRoutes {
         router.get("/v1/jobs/:id") { _, context in
             try await answer {
                 let id = try context.parameters.require("id")
-                _ = try await caller(context, for: id, action: "a report request")
-                return try json(try await sampler.report(id: id))
+                let who = try await caller(context, for: id, action: "a report request")
+                return try json(try await sampler.report(id: id, for: who))
             }
         }
         router.post("/v1/jobs/:id/end") { request, context in

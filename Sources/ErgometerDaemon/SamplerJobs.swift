@@ -76,14 +76,14 @@ extension Sampler {
     /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
     public func end(id: String, exitStatus: Int32, caller: ControlCaller) throws(ControlFailure) -> JobReport {
         guard let job = active[id] else {
-            if let report = try? report(id: id) { return report }  // already ended: idempotent
+            if let report = try? report(id: id, for: caller) { return report }  // already ended: idempotent
             throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them")
         }
         guard caller.mayAccess(jobOwnedBy: job.stored.uid) else { throw ControlFailure(.forbidden, "job \(id) belongs to another user") }
         tick()
         finish(id: id, exitStatus: exitStatus)
         checkpoint()
-        return try report(id: id)
+        return try report(id: id, for: caller)
     }
 
     /// Refuses a job beyond `control.max_active_jobs` in all, or beyond

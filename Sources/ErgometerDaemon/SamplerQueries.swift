@@ -3,13 +3,20 @@ import ErgometerStore
 public import ErgometerWire
 
 extension Sampler {
-    /// A job's report: live totals for a running job, stored ones for an ended job.
-    public func report(id: String) throws(ControlFailure) -> JobReport {
-        if let job = active[id] { return JobReportBuilder.report(job: job.stored, totals: job.totals, now: lastWall) }
-        if let (job, totals) = endedJobs[id] { return JobReportBuilder.report(job: job, totals: totals, now: lastWall) }
+    /// A job's report: live totals for a running job, stored ones for an ended job. A caller
+    /// who is not an admin gets energies floored to `metrics.energy_resolution_joules`, as
+    /// /metrics does: ergod must not hand unprivileged users the fine-grained RAPL readings the
+    /// kernel keeps from them (PLATYPUS).
+    public func report(id: String, for caller: ControlCaller? = nil) throws(ControlFailure) -> JobReport {
+        let coarse = caller.map { !$0.isAdmin } ?? false
+        func build(_ job: StoredJob, _ totals: JobTotals) -> JobReport {
+            JobReportBuilder.report(job: job, totals: coarse ? coarsened(totals) : totals, now: lastWall)
+        }
+        if let job = active[id] { return build(job.stored, job.totals) }
+        if let (job, totals) = endedJobs[id] { return build(job, totals) }
         do {
             guard let (job, totals) = try store?.job(id: id) else { throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them") }
-            return JobReportBuilder.report(job: job, totals: totals, now: lastWall)
+            return build(job, totals)
         } catch let error as ControlFailure {
             throw error
         } catch {
@@ -27,7 +34,13 @@ extension Sampler {
     /// Running jobs (and ended ones with `all`), newest first: every user's for an admin, else
     /// the caller's own.
     public func jobs(all: Bool, caller: ControlCaller) -> [JobSummary] {
-        jobs(all: all, uid: caller.isAdmin ? nil : caller.uid)
+        if caller.isAdmin { return jobs(all: all, uid: nil) }
+        let resolution = exported.resolution
+        return jobs(all: all, uid: caller.uid).map { summary in
+            var coarse = summary
+            coarse.energyJoules = Double(resolution.coarsen(UInt64(max(summary.energyJoules * 1e6, 0).rounded()))) / 1e6
+            return coarse
+        }
     }
 
     /// Running jobs (and ended ones with `all`), newest first; one user's unless `uid` is nil.
@@ -59,12 +72,32 @@ extension Sampler {
                 if ownerInLedger(id) == caller.uid { visible[id] = microjoules } else { others += microjoules }
             }
         }
+        if caller.isAdmin {
+            return Ledger(
+                since: ledgerSince, buckets: .init(jobsMicrojoules: visible, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
+                source: lastSource.rawValue, storeError: storeError)
+        }
+        let resolution = exported.resolution
         return Ledger(
             since: ledgerSince,
             buckets: .init(
-                jobsMicrojoules: visible, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules,
-                otherUsersMicrojoules: caller.isAdmin ? nil : others),
+                jobsMicrojoules: visible.mapValues(resolution.coarsen), systemMicrojoules: resolution.coarsen(systemMicrojoules),
+                idleMicrojoules: resolution.coarsen(idleMicrojoules), otherUsersMicrojoules: resolution.coarsen(others)),
             source: lastSource.rawValue, storeError: storeError)
+    }
+
+    /// Energies floored to the export resolution (see `report(id:for:)`).
+    func coarsened(_ totals: JobTotals) -> JobTotals {
+        let resolution = exported.resolution
+        func floor(_ value: Int64) -> Int64 { Int64(resolution.coarsen(UInt64(max(value, 0)))) }
+        var coarse = totals
+        coarse.energyMicrojoules = floor(totals.energyMicrojoules)
+        coarse.packageMicrojoules = floor(totals.packageMicrojoules)
+        coarse.dramMicrojoules = floor(totals.dramMicrojoules)
+        coarse.idleShareMicrojoules = floor(totals.idleShareMicrojoules)
+        coarse.raplMicrojoules = floor(totals.raplMicrojoules)
+        coarse.modelMicrojoules = floor(totals.modelMicrojoules)
+        return coarse
     }
 
     /// The owner of a job of this ledger period (kept in memory; the store is asked only for

@@ -86,3 +86,73 @@ struct ControlSocketBoundsTests {
         #expect(again.standardOutput.contains("ok"), "\(again.standardOutput) \(again.standardError)")
     }
 }
+
+extension ControlSocketBoundsTests {
+    /// Seeded garbage through the real server: valid requests of every route, mutated (bytes
+    /// flipped, inserted, cut, repeated), each on its own connection. ergod answers or closes
+    /// each one, never dies, and serves a clean request afterwards.
+    @Test func mutatedRawRequestsNeverTakeErgodDown() throws {
+        let daemon = try Self.daemon()
+        defer { daemon.stop(); try? FileManager.default.removeItem(atPath: daemon.root) }
+        let valid = [
+            "GET /v1/health HTTP/1.1\r\nHost: ergod\r\n\r\n",
+            "GET /v1/jobs?all=1 HTTP/1.1\r\nHost: ergod\r\n\r\n",
+            "POST /v1/jobs HTTP/1.1\r\nHost: ergod\r\nContent-Type: application/json\r\nContent-Length: 62\r\n\r\n{\"name\":\"x\",\"labels\":{\"a\":\"b\"},\"command\":[\"y\"],\"pid\":999999}",
+            "POST /v1/jobs/1/progress HTTP/1.1\r\nHost: ergod\r\nTransfer-Encoding: chunked\r\n\r\n12\r\n{\"flops\":1,\"steps\":\r\nF\r\n1,\"samples\":1}\r\n0\r\n\r\n",
+            "POST /v1/jobs/1/end HTTP/1.1\r\nHost: ergod\r\nContent-Length: 17\r\n\r\n{\"exit_status\":0}",
+        ].map { Array($0.utf8) }
+        var random = SplitMix64(seed: 0xE460_D)
+        var answered = 0
+        for round in 0..<400 {
+            var bytes = valid[round % valid.count]
+            for _ in 0...Int(random.next() % 3) {
+                let position = Int(random.next() % UInt64(bytes.count + 1))
+                switch random.next() % 4 {
+                case 0 where position < bytes.count: bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes.insert(contentsOf: (0..<Int(random.next() % 6)).map { _ in UInt8(truncatingIfNeeded: random.next()) }, at: position)
+                case 2: bytes.removeSubrange(position..<min(bytes.count, position + Int(random.next() % 12)))
+                default: bytes.insert(contentsOf: Array(repeating: bytes[..<min(position, 32)], count: Int(random.next() % 200)).joined(), at: position)
+                }
+            }
+            if try RawUnixSocket.exchange(path: daemon.socket, bytes, timeoutSeconds: 3).starts(with: Array("HTTP/1.1 ".utf8)) { answered += 1 }
+            #expect(daemon.process.isRunning, "ergod died on round \(round): \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+            if !daemon.process.isRunning { return }
+        }
+        print("mutated raw requests: \(answered) of 400 answered over HTTP, the rest closed")
+        #expect(answered > 100, "most mutated requests still get an HTTP answer (\(answered) of 400)")
+        #expect(try daemon.ergo(["jobs", "--all"]).status == 0, "and a clean request is served after them")
+    }
+}
+
+/// A client that sends bytes over a Unix socket and reads until the server closes or a
+/// timeout: what an arbitrary local program could do.
+enum RawUnixSocket {
+    static func exchange(path: String, _ bytes: [UInt8], timeoutSeconds: Int) throws -> [UInt8] {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError("socket: errno \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+            raw[min(path.utf8.count, raw.count - 1)] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw FixtureError("connect \(path): errno \(errno)") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        shutdown(fd, Int32(SHUT_WR))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if got <= 0 { break }
+            answer += buffer[..<got]
+        }
+        return answer
+    }
+}
