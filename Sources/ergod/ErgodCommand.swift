@@ -49,9 +49,13 @@ struct Ergod: AsyncParsableCommand {
         do {
             configuration = try resolvedConfiguration()
         } catch {
-            throw ValidationError(error.description)
+            throw Self.failure(error.description)
         }
-        try DaemonFiles.prepare(socket: configuration.socketPath, stateDirectory: configuration.stateDirectory)
+        do {
+            try DaemonFiles.prepare(socket: configuration.socketPath, stateDirectory: configuration.stateDirectory)
+        } catch {
+            throw Self.failure(error.description)
+        }
 
         var store: JobStore?
         var storeProblem: String?
@@ -65,7 +69,7 @@ struct Ergod: AsyncParsableCommand {
         do {
             sampler = try Sampler(configuration: configuration, store: store, logger: logger, storeProblem: storeProblem)
         } catch {
-            throw ValidationError(error.description)
+            throw Self.failure(error.description)
         }
         let socketPath = configuration.socketPath
         let application = Application(
@@ -107,8 +111,15 @@ struct Ergod: AsyncParsableCommand {
         do {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw ValidationError("cannot listen for /metrics on \(configuration.metricsListen): the address is in use (another ergod, or node_exporter?); set metrics.listen in the config or --listen host:port, or \"off\"")
+            throw Self.failure("cannot listen for /metrics on \(configuration.metricsListen): the address is in use (another ergod, or node_exporter?); set metrics.listen in the config or --listen host:port, or \"off\"")
         }
+    }
+
+    /// A problem found while starting (not a mistake in the command line): said once, as
+    /// `ergod: ...`, without the usage text, and ergod exits 1.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data(("ergod: " + message + "\n").utf8))
+        return ExitCode.failure
     }
 
     /// Defaults, then the file, then the flags; validated together.
