@@ -32,6 +32,19 @@ struct ErgometerBench: AsyncParsableCommand {
         }
         rows.append(baseline)
 
+        if wanted("cpu.stat") {
+            // One job's counter as the tick reads it: a kept-open descriptor and pread.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ergometer-bench-\(getpid())").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try "usage_usec 123456789\nuser_usec 100000000\nsystem_usec 23456789\n".write(toFile: directory + "/cpu.stat", atomically: false, encoding: .utf8)
+            let file = KeptOpenFile(path: directory + "/cpu.stat")
+            let buffer = ReadBuffer(byteCount: 64 * 1024)
+            rows.append(Harness.measure("read one job's cpu.stat (kept open, pread)", iterations: iterations(5000)) {
+                sink &+= Int(truncatingIfNeeded: (try? CgroupV2.cpuUsageMicroseconds(file: file, buffer: buffer.bytes).get()) ?? 0)
+            })
+        }
+
         if wanted("attribution") {
             let usage = Dictionary(uniqueKeysWithValues: (0..<100).map { ("\($0 + 1)", UInt64.random(in: 0...1_000_000)) })
             rows.append(Harness.measure("attribution of one tick, 100 jobs", iterations: iterations(5000)) {

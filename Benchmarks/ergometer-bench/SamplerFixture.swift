@@ -53,15 +53,29 @@ final class SamplerFixture {
                 caller: ControlCaller(uid: 0, gid: 0, pid: 1, user: "root", isAdmin: true))
         }
         advance()
+        // The tick must really read every job's counter, or it is timing the error path.
+        await sampler.tick()
+        advance()
+        await sampler.tick()
+        if jobs > 0, let report = try? await sampler.report(id: String(jobs)), report.cpuSeconds <= 0 {
+            throw FixtureProblem(description: "the sampler read no CPU time from the fixture's cpu.stat files")
+        }
+    }
+
+    struct FixtureProblem: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Every job used 10 ms more CPU, written the way the kernel presents it.
     func advance() {
         usage += 10_000
         let text = "usage_usec \(usage)\nuser_usec \(usage / 2)\nsystem_usec \(usage / 2)\n"
+        // In place, as the kernel's file changes (the sampler keeps each cpu.stat open).
+        let bytes = Array(text.utf8)
         for index in 1...max(jobs, 1) where index <= jobs {
-            let path = cgroupRoot + "/ergometer/job-\(index)/cpu.stat"
-            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            let fd = open(cgroupRoot + "/ergometer/job-\(index)/cpu.stat", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
         }
     }
 

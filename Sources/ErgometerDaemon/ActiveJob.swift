@@ -1,4 +1,5 @@
 import ErgometerCore
+import ErgometerProbes
 import ErgometerStore
 import ErgometerWire
 import Foundation
@@ -29,8 +30,8 @@ struct ActiveJob {
     /// Readings since this process took the job, by the sampler's sensor index: updated in place
     /// every tick, without a string or a dictionary.
     var temperatureStats: [TemperatureStat] = []
-    /// The cgroup's `cpu.stat`, worked out on the first tick.
-    var cpuStatPath: String?
+    /// The cgroup's `cpu.stat`, opened on the first tick and kept open while the job runs.
+    var cpuStat: KeptOpenFile?
     /// CPU counter read this tick, and the increase since the last one.
     var tickUsage: UInt64 = 0
     var tickDelta: UInt64 = 0
@@ -39,6 +40,19 @@ struct ActiveJob {
     var measuredSeconds: Double = 0
     /// The per-minute sample being filled once the job is past its first hour.
     var minuteSample: JobSample?
+
+    /// Closes a tick for this job: its share of the energy into the totals, the CPU counter
+    /// read this tick becomes the baseline, temperatures when read; returns the sample to keep.
+    mutating func close(
+        tick microjoules: UInt64, idleShare: UInt64, meter: EnergyMeter.Reading, seconds: Double, carbon: CarbonAccounting.TickFactors,
+        temperatures: [(index: Int, celsius: Double)], start: Double, end: Double
+    ) -> JobSample? {
+        add(microjoules: microjoules, idleShare: idleShare, cpuMicroseconds: tickDelta, meter: meter, seconds: seconds, carbon: carbon)
+        lastUsage = tickUsage
+        totals.lastUsageMicroseconds = Int64(tickUsage)
+        if !temperatures.isEmpty { observe(temperatures) }
+        return sample(start: start, end: end, microjoules: microjoules, cpuMicroseconds: tickDelta)
+    }
 
     /// Energy, CPU and carbon of one tick into the running totals.
     mutating func add(

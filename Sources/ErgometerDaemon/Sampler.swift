@@ -76,6 +76,11 @@ public actor Sampler {
     public nonisolated let adminGroup: Mutex<String>
     var exported: MetricsExportState
 
+    /// Where every tick reads /proc/stat and the jobs' cpu.stat: allocated once, so a tick's
+    /// reads allocate nothing.
+    let reads = ReadBuffer(byteCount: 64 * 1024)
+    var readBuffer: UnsafeMutableRawBufferPointer { reads.bytes }
+
     /// At most this many samples wait in memory while the store cannot be written.
     static let pendingSampleLimit = 1_000_000
 

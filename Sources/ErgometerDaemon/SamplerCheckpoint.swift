@@ -22,7 +22,11 @@ extension Sampler {
             noteStoreFailure(error)  // everything stays in memory until the path is usable again
             return
         }
-        for index in active.indices { active.values[index].encodeTemperatures(sensorKeys: sensorKeys) }
+        var index = active.startIndex
+        while index != active.endIndex {  // by index: `active.indices` would make every job copy
+            active.values[index].encodeTemperatures(sensorKeys: sensorKeys)
+            active.formIndex(after: &index)
+        }
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
             zonesJSON: Self.json(meter.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),

@@ -103,6 +103,7 @@ extension Sampler {
 
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
+        job.cpuStat?.close()
         if let sample = job.flushMinute() { appendSample(sample) }
         job.encodeTemperatures(sensorKeys: sensorKeys)
         job.stored.ended = lastWall

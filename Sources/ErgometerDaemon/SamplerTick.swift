@@ -15,7 +15,7 @@ extension Sampler {
         let seconds = Double(now &- lastMonotonic) / 1e9
         guard seconds > 0 else { return }
         let tickStart = wallTickStart(wall: wall, seconds: seconds)
-        let stat = try? ProcStatReader.read(procfs: procfs).get()
+        let stat = try? ProcStatReader.read(procfs: procfs, buffer: readBuffer).get()
         if stat == nil { exported.count("procstat") }
         let busy = Self.busyMicroseconds(stat)
         let busyDelta = busy >= lastBusyMicroseconds ? busy - lastBusyMicroseconds : 0
@@ -37,15 +37,18 @@ extension Sampler {
         // Each job's CPU since the last tick, kept on the job itself (updated in place: no copies).
         var usage: [String: UInt64] = [:]
         usage.reserveCapacity(active.count)
-        for index in active.indices {
-            let (id, job) = active[index]
-            let read = cpuUsage(of: &active.values[index])
-            if read == nil { exported.count("cgroup") }
-            let current = read ?? job.lastUsage
-            let delta = current >= job.lastUsage ? current - job.lastUsage : 0
-            active.values[index].tickUsage = current
-            active.values[index].tickDelta = delta
-            usage[id] = delta
+        // Walked by index, not `active.indices`: that view keeps a second reference to the
+        // dictionary's storage, and the first write would copy every job.
+        var index = active.startIndex
+        while index != active.endIndex {
+            guard let delta = readUsage(of: &active.values[index]) else {
+                exported.count("cgroup")
+                usage[active.keys[index]] = 0
+                active.formIndex(after: &index)
+                continue
+            }
+            usage[active.keys[index]] = delta
+            active.formIndex(after: &index)
         }
         let split = Attribution.split(
             energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: usage,
@@ -54,17 +57,16 @@ extension Sampler {
         let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
         let carbonFactors = carbon.factors(from: tickStart, to: wall)
-        for index in active.indices {
+        index = active.startIndex
+        while index != active.endIndex {
+            defer { active.formIndex(after: &index) }
             let id = active.keys[index]
             let microjoules = split.jobs[id] ?? 0
-            let cpu = active.values[index].tickDelta
-            active.values[index].add(
-                microjoules: microjoules, idleShare: split.jobIdleShares[id] ?? 0, cpuMicroseconds: cpu,
-                meter: energy, seconds: seconds, carbon: carbonFactors)
-            active.values[index].lastUsage = active.values[index].tickUsage
-            active.values[index].totals.lastUsageMicroseconds = Int64(active.values[index].tickUsage)
-            if !temperatures.isEmpty { active.values[index].observe(temperatures) }
-            if let sample = active.values[index].sample(start: tickStart, end: wall, microjoules: microjoules, cpuMicroseconds: cpu) {
+            // One access to the job per tick: its totals, counters, temperatures and sample.
+            if let sample = active.values[index].close(
+                tick: microjoules, idleShare: split.jobIdleShares[id] ?? 0, meter: energy, seconds: seconds, carbon: carbonFactors,
+                temperatures: temperatures, start: tickStart, end: wall)
+            {
                 appendSample(sample)
             }
             ledgerJobs[id, default: 0] += microjoules
@@ -98,9 +100,11 @@ extension Sampler {
         logger.warning("the wall clock stepped; intervals come from the monotonic clock, timestamps follow the new time", metadata: [
             "ergometer.step_seconds": "\(step)", "ergometer.jobs": "\(active.count)",
         ])
-        for index in active.indices {
+        var index = active.startIndex
+        while index != active.endIndex {
             active.values[index].stored.started += step
             jobRowsToUpdate.append(active.values[index].stored)
+            active.formIndex(after: &index)
         }
         return wall - seconds
     }
@@ -110,12 +114,25 @@ extension Sampler {
         configuration.idleWatts ?? (lastSource == .rapl ? idleLearner.idleWatts() : nil) ?? model.idleWatts
     }
 
+    /// Reads the job's CPU counter and keeps it, and its increase, on the job (one access per
+    /// tick); nil when it cannot be read, and the tick counts no CPU for it.
+    func readUsage(of job: inout ActiveJob) -> UInt64? {
+        guard let current = cpuUsage(of: &job) else {
+            job.tickUsage = job.lastUsage
+            job.tickDelta = 0
+            return nil
+        }
+        job.tickUsage = current
+        job.tickDelta = current >= job.lastUsage ? current - job.lastUsage : 0
+        return job.tickDelta
+    }
+
     func cpuUsage(of job: inout ActiveJob) -> UInt64? {
         switch job.tracking {
         case .cgroup(let path):
             guard let cgroups else { return nil }
-            if job.cpuStatPath == nil { job.cpuStatPath = cgroups.hierarchy.cpuStatPath(of: path) }
-            return try? CgroupV2.cpuUsageMicroseconds(statFile: job.cpuStatPath!).get()
+            if job.cpuStat == nil { job.cpuStat = KeptOpenFile(path: cgroups.hierarchy.cpuStatPath(of: path)) }
+            return try? CgroupV2.cpuUsageMicroseconds(file: job.cpuStat!, buffer: readBuffer).get()
         case .processTree(let root): return ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root)
         }
     }

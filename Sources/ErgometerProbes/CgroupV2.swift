@@ -60,6 +60,16 @@ public struct CgroupV2: Sendable, Equatable {
         }
     }
 
+    /// `usage_usec ` as bytes, made once (not on every job's every tick).
+    static let usageKey: [UInt8] = Array("usage_usec ".utf8)
+
+    /// `usage_usec` of a kept-open `cpu.stat`, read into the caller's buffer.
+    public static func cpuUsageMicroseconds(file: KeptOpenFile, buffer: UnsafeMutableRawBufferPointer) -> Result<UInt64, FileReadError> {
+        file.read(into: buffer, parseUsage(bytes:)).flatMap { usage in
+            usage.map { .success($0) } ?? .failure(FileReadError(path: file.path, errno: 0, detail: "(no usage_usec line)"))
+        }
+    }
+
     /// `usage_usec N` out of a `cpu.stat` text.
     public static func parseUsage(cpuStat: Substring) -> UInt64? {
         Array(cpuStat.utf8).withUnsafeBufferPointer(parseUsage(bytes:))
@@ -67,7 +77,7 @@ public struct CgroupV2: Sendable, Equatable {
 
     /// `usage_usec N` out of `cpu.stat` bytes; it is the first line, read every tick per job.
     public static func parseUsage(bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        let key = Array("usage_usec ".utf8)
+        let key = usageKey
         var lineStart = 0
         while lineStart + key.count <= bytes.count {
             if bytes[lineStart..<lineStart + key.count].elementsEqual(key) {

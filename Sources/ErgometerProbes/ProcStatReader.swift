@@ -15,6 +15,14 @@ public enum ProcStatReader {
         }
     }
 
+    /// As `read(procfs:)`, into a buffer the caller keeps (the sampler's, every tick).
+    public static func read(procfs: ProcFS, buffer: UnsafeMutableRawBufferPointer) -> Result<CPUStat, FileReadError> {
+        let path = procfs.path("stat")
+        return SysfsFile.withContents(path, buffer: buffer, parse(bytes:)).flatMap { stat in
+            stat.map { .success($0) } ?? .failure(FileReadError(path: path, errno: 0, detail: "(no cpu line)"))
+        }
+    }
+
     /// Parses the text of `/proc/stat`; nil when it has no aggregate `cpu` line.
     public static func parse(_ text: Substring) -> CPUStat? {
         Array(text.utf8).withUnsafeBufferPointer(parse(bytes:))

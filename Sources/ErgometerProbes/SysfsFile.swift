@@ -43,14 +43,18 @@ public enum SysfsFile {
     /// Attribute files are at most a page; a larger file is read whole by `readText`.
     static let attributeLimit = 4096
 
+    /// A number attribute is a few digits; a buffer this small stays on the stack (Swift puts
+    /// temporary allocations of more than 1 KiB on the heap), so a counter read allocates nothing.
+    static let numberLimit = 512
+
     /// Reads an unsigned decimal counter such as `energy_uj`.
     public static func readUInt64(_ path: String) -> Result<UInt64, FileReadError> {
-        withAttribute(path, parseUInt64)
+        withAttribute(path, capacity: numberLimit, parseUInt64)
     }
 
     /// Reads a signed decimal integer such as `temp1_input` (millidegrees, may be negative).
     public static func readInt64(_ path: String) -> Result<Int64, FileReadError> {
-        withAttribute(path, parseInt64)
+        withAttribute(path, capacity: numberLimit, parseInt64)
     }
 
     /// The decimal number an attribute holds: digits up to the first newline, space or NUL
@@ -116,6 +120,30 @@ public enum SysfsFile {
         withContents(path) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Reads a whole file into the caller's `buffer` (one the sampler keeps for every tick)
+    /// and hands its bytes to `body`; a file larger than the buffer is read as `withContents`
+    /// reads it.
+    public static func withContents<T>(
+        _ path: String, buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> Result<T, FileReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+        defer { close(fd) }
+        var count = 0
+        while count < buffer.count {
+            let got = read(fd, buffer.baseAddress! + count, buffer.count - count)
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(FileReadError(path: path, errno: errno))
+            }
+            if got == 0 {
+                return .success(body(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)))
+            }
+            count += got
+        }
+        return withContents(path, body)
+    }
+
     /// Reads a whole file and hands its bytes to `body`. Files that fit a page (cpu.stat,
     /// /proc/stat on small machines) never touch the heap; larger ones go to a buffer that
     /// doubles from 16 KiB. Nothing is kept after the call.
@@ -163,19 +191,22 @@ public enum SysfsFile {
         return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count])))
     }
 
-    /// Opens, reads once into a stack buffer, and hands the bytes to `parse`.
+    /// Opens, reads once into a stack buffer of `capacity` bytes, and hands the bytes to `parse`.
     private static func withAttribute<T>(
-        _ path: String, _ parse: (UnsafeBufferPointer<UInt8>) -> T?
+        _ path: String, capacity: Int = attributeLimit, _ parse: (UnsafeBufferPointer<UInt8>) -> T?
     ) -> Result<T, FileReadError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
         defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: attributeLimit) { buffer in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var count: Int
             repeat {
-                count = read(fd, buffer.baseAddress!, attributeLimit)
+                count = read(fd, buffer.baseAddress!, capacity)
             } while count < 0 && errno == EINTR
             guard count >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+            if count == capacity && capacity < attributeLimit {
+                return .failure(FileReadError(path: path, errno: 0, detail: "(\(capacity) bytes or more: not a number attribute)"))
+            }
             let bytes = UnsafeBufferPointer(rebasing: buffer[..<count])
             guard let value = parse(bytes) else {
                 let shown = String(decoding: bytes.prefix(40), as: UTF8.self)

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A kernel file read every tick (a job's `cpu.stat`): opened once, then re-read from offset 0
+/// with `pread` into a buffer the caller keeps, so a tick costs one system call per file and no
+/// allocation. procfs and cgroupfs files are seq_files, which regenerate their text on a read
+/// at offset 0 (procps reads /proc/stat the same way). A read that fails (the cgroup was
+/// removed: ENODEV) closes the descriptor and retries once with a fresh open, so a file that
+/// was replaced is followed; a file larger than the buffer is read whole the ordinary way.
+public final class KeptOpenFile: @unchecked Sendable {
+    public let path: String
+    private var descriptor: Int32 = -1
+
+    public init(path: String) { self.path = path }
+
+    deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+
+    /// Whether a descriptor is open now (for the count of kept files).
+    public var isOpen: Bool { descriptor >= 0 }
+
+    /// Reads the whole file into `buffer` and hands its bytes to `parse`.
+    public func read<T>(into buffer: UnsafeMutableRawBufferPointer, _ parse: (UnsafeBufferPointer<UInt8>) -> T) -> Result<T, FileReadError> {
+        var failure = FileReadError(path: path, errno: 0)
+        for _ in 0..<2 {
+            if descriptor < 0 {
+                descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
+            }
+            var count = 0
+            var error: Int32 = 0
+            while count < buffer.count {
+                let got = pread(descriptor, buffer.baseAddress! + count, buffer.count - count, off_t(count))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    error = errno
+                    break
+                }
+                count += got
+                // A seq_file hands over its whole text in one read when the buffer is larger;
+                // a short read ending a line is the end, saving the second, empty read.
+                let complete = got == 0 || (count < buffer.count && buffer[count - 1] == 0x0A)
+                if complete {
+                    let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+                    return .success(parse(bytes))
+                }
+            }
+            if error == 0 { return SysfsFile.withContents(path, parse) }  // larger than the buffer
+            failure = FileReadError(path: path, errno: error)
+            Glibc.close(descriptor)
+            descriptor = -1
+        }
+        return .failure(failure)
+    }
+
+    /// Closes the descriptor now (the job ended); a later read opens it again.
+    public func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+}
+
+/// A buffer allocated once and reused for every read of a tick (freed with its owner).
+public final class ReadBuffer: @unchecked Sendable {
+    public let bytes: UnsafeMutableRawBufferPointer
+
+    public init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 16) }
+
+    deinit { bytes.deallocate() }
+}
