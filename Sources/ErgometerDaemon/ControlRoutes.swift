@@ -13,7 +13,7 @@ public enum ControlRoutes {
         /// The caller, or a 403 when the kernel cannot say who it is.
         @Sendable func caller(_ context: ControlRequestContext) async throws -> ControlCaller {
             guard let caller = await context.caller(adminGroup: sampler.adminGroup.withLock { $0 }) else {
-                throw HTTPError(.forbidden, message: "cannot identify the caller (SO_PEERCRED)")
+                throw Refusal(ControlFailure(.forbidden, "cannot identify the caller (SO_PEERCRED)"))
             }
             return caller
         }
@@ -79,7 +79,8 @@ public enum ControlRoutes {
         init(_ failure: ControlFailure) { self.failure = failure }
     }
 
-    /// Runs a route, turning refusals into JSON error bodies with their status.
+    /// Runs a route, turning refusals into JSON error bodies with their status (anything else,
+    /// such as Hummingbird's own HTTPError, keeps its own).
     static func answer(_ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
@@ -87,8 +88,6 @@ public enum ControlRoutes {
             return try error(refusal.failure)
         } catch let failure as ControlFailure {
             return try error(failure)
-        } catch let failure as HTTPError {
-            return try error(ControlFailure(.forbidden, failure.body ?? "forbidden"))
         }
     }
 

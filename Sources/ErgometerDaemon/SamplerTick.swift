@@ -34,20 +34,16 @@ extension Sampler {
         }
         if energy.source == .rapl { idleLearner.observe(watts: Double(energy.microjoules) / 1e6 / seconds) }
 
-        // Each job's CPU since the last tick, kept on the job itself (updated in place: no copies).
+        // Each job's CPU since the last tick, kept on the job itself (updated in place).
         var usage: [String: UInt64] = [:]
         usage.reserveCapacity(active.count)
         // Walked by index, not `active.indices`: that view keeps a second reference to the
         // dictionary's storage, and the first write would copy every job.
         var index = active.startIndex
         while index != active.endIndex {
-            guard let delta = readUsage(of: &active.values[index]) else {
-                exported.count("cgroup")
-                usage[active.keys[index]] = 0
-                active.formIndex(after: &index)
-                continue
-            }
-            usage[active.keys[index]] = delta
+            let delta = readUsage(of: &active.values[index])
+            if delta == nil { exported.count("cgroup") }
+            usage[active.keys[index]] = delta ?? 0
             active.formIndex(after: &index)
         }
         let split = Attribution.split(
