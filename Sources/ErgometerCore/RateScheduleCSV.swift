@@ -7,6 +7,10 @@ public enum RateScheduleCSV {
         public var description: String { "line \(line): \(reason)" }
     }
 
+    /// 10000-01-01T00:00:00Z, Unix seconds.
+    static let latestTime = 253_402_300_800.0
+    static let largestValue = 1e9
+
     public static func parse(_ text: String) throws(ParseError) -> RateSchedule {
         var points: [RatePoint] = []
         for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -21,8 +25,16 @@ public enum RateScheduleCSV {
                 if points.isEmpty && Double(fields[1]) == nil { continue }  // a header line
                 throw ParseError(line: number, reason: "timestamp \"\(fields[0])\" is neither Unix seconds nor UTC ISO 8601 (2026-11-28T06:00:00Z)")
             }
+            // Bounds found by ergometer-fuzz: with times near 1e308 or values near it, the
+            // integral over a tick overflowed to infinity.
+            guard (0...Self.latestTime).contains(time) else {
+                throw ParseError(line: number, reason: "timestamp \"\(fields[0])\" is not between 1970 and the year 9999")
+            }
             guard let value = Double(fields[1]), value.isFinite, value >= 0 else {
                 throw ParseError(line: number, reason: "value \"\(fields[1])\" is not a non-negative number")
+            }
+            guard value <= Self.largestValue else {
+                throw ParseError(line: number, reason: "value \(fields[1]) is above 10⁹: no grams per kWh nor price per kWh is that large")
             }
             if let last = points.last, time <= last.time {
                 throw ParseError(line: number, reason: "timestamps must increase (this one is not after line \(number - 1)'s)")

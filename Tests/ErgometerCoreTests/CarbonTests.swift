@@ -33,6 +33,10 @@ struct CarbonTests {
         ("100,-4\n", "line 1: value \"-4\" is not a non-negative number"),
         ("100,4\n100,5\n", "line 2: timestamps must increase (this one is not after line 1's)"),
         ("2026-11-28T06:00:00+02:00,4\n", "line 1: timestamp \"2026-11-28T06:00:00+02:00\" is neither Unix seconds nor UTC ISO 8601 (2026-11-28T06:00:00Z)"),
+        // Found by ergometer-fuzz: the integral over a window overflowed to infinity.
+        ("100,4\n1e300,5\n", "line 2: timestamp \"1e300\" is not between 1970 and the year 9999"),
+        ("-5,4\n", "line 1: timestamp \"-5\" is not between 1970 and the year 9999"),
+        ("100,1e300\n", "line 1: value 1e300 is above 10⁹: no grams per kWh nor price per kWh is that large"),
     ])
     func badCSVNamesTheLineAndTheProblem(text: String, message: String) {
         #expect(throws: RateScheduleCSV.ParseError.self) { try RateScheduleCSV.parse(text) }
