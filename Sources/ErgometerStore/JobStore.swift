@@ -51,7 +51,7 @@ public final class JobStore: Sendable {
         }
         do {
             let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-            if !directory.isEmpty { mkdir(directory, 0o755) }
+            if !directory.isEmpty { mkdir(directory, 0o700) }  // as private as systemd makes it (StateDirectoryMode=0700)
             let copy = try DatabaseQueue(path: path)
             try old.writeWithoutTransaction { source in
                 try copy.writeWithoutTransaction { destination in try source.backup(to: destination) }
