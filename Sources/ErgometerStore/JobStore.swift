@@ -44,11 +44,10 @@ public final class JobStore: Sendable {
     /// still-open connection: nothing is lost) and continues there. Returns whether it did.
     public func recoverIfDeleted() throws(StoreError) -> Bool {
         let (old, opened) = open.withLock { ($0.pool, $0.file) }
+        guard let opened else { return false }  // never seen on disk: nothing to compare with
         let current = FileIdentity(path: path)
-        guard current == nil || current != opened else { return false }
-        guard current == nil else {
-            throw StoreError.failed(path: path, underlying: Replaced())
-        }
+        if current == opened { return false }
+        guard current == nil else { throw StoreError.failed(path: path, underlying: Replaced()) }
         do {
             let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
             if !directory.isEmpty { mkdir(directory, 0o700) }  // as private as systemd makes it (StateDirectoryMode=0700)
