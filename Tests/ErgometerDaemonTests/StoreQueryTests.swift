@@ -31,4 +31,49 @@ struct StoreQueryTests {
         #expect(listed.allSatisfy { $0.1.energyMicrojoules == Int64($0.0.id)! * 7 && $0.1.jobID == $0.0.id })
         #expect(try store.jobs(includeEnded: true).count == 1000, "the default page")
     }
+
+    /// The checkpoint writes totals and samples with prepared statements: every column must
+    /// come back as it went in, twice (insert, then update), and samples in order.
+    @Test func aCheckpointRoundTripsEveryColumn() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(directory: directory)
+        let job = StoredJob(
+            id: "7", jobID: "box-7", name: "seven", user: "u", uid: 1000, labelsJSON: "{}", commandJSON: "[]", started: 1,
+            tracking: "cgroup", cgroup: nil, pid: 7, processors: 4, hardware: "test", bootID: "b")
+        let checkpoint = Checkpoint(
+            bootID: "b", wallTime: 2, ledgerSince: 1, monotonicNanoseconds: 3, zonesJSON: "{}", busyMicroseconds: 4, systemMicrojoules: 5,
+            idleMicrojoules: 6, source: "rapl")
+        var totals = JobTotals(jobID: "7")
+        for round in 1...2 {
+            let n = Int64(round)
+            totals.energyMicrojoules = 11 * n
+            totals.packageMicrojoules = 12 * n
+            totals.dramMicrojoules = 13 * n
+            totals.idleShareMicrojoules = 14 * n
+            totals.raplMicrojoules = 15 * n
+            totals.modelMicrojoules = 16 * n
+            totals.cpuMicroseconds = 17 * n
+            totals.co2Grams = 1.5 * Double(n)
+            totals.cost = 2.5 * Double(n)
+            totals.peakWatts = 3.5 * Double(n)
+            totals.lastUsageMicroseconds = 18 * n
+            totals.temperaturesJSON = "{\"coretemp\\tCore \(round)\":[1,2,3]}"
+            totals.intensityGramsPerKWh = 475 + Double(n)
+            totals.pue = 1.1 * Double(n)
+            totals.currency = round == 1 ? "EUR" : nil
+            totals.flops = 1e12 * Double(n)
+            totals.steps = 19 * n
+            totals.samples = round == 1 ? 20 : nil
+            totals.metricsJSON = "{\"loss\":\(round)}"
+            totals.progressSequence = 21 * n
+            let samples = (0..<3).map { JobSample(jobID: "7", start: Double(round * 10 + $0), end: Double(round * 10 + $0 + 1), energyMicrojoules: n, cpuMicroseconds: 2 * n) }
+            try store.save(checkpoint: checkpoint, newJobs: round == 1 ? [job] : [], totals: [totals], samples: samples, endedJobs: [])
+            let (_, stored) = try #require(try store.job(id: "7"))
+            #expect(stored == totals, "round \(round)")
+        }
+        let samples = try store.samples(job: "7")
+        #expect(samples.map(\.start) == [11, 12, 13, 21, 22, 23].map { Double($0) - 1 }, "\(samples.map(\.start))")
+        #expect(samples.allSatisfy { $0.end == $0.start + 1 })
+    }
 }
