@@ -59,9 +59,16 @@ extension Sampler {
 
     /// Continues from the last checkpoint of this boot: the ledger, the running jobs, and the
     /// counter readings, so that the next tick covers the whole gap. Jobs left open by an
-    /// earlier boot are closed.
+    /// earlier boot are closed. Then checkpoints at once: a kill before the first periodic
+    /// checkpoint must find this start's counter readings (and its jobs) saved, or the energy
+    /// since start would be lost. Runs before the control socket takes requests.
     public func restore() {
-        defer { removeLeftoverCgroups() }
+        restoreFromCheckpoint()
+        removeLeftoverCgroups()
+        checkpoint()
+    }
+
+    private func restoreFromCheckpoint() {
         guard let store else { return }
         do {
             for (job, _) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID != bootID {

@@ -1,6 +1,8 @@
 public import ServiceLifecycle
 
-/// Runs the sampler as a service: ticks until graceful shutdown (SIGTERM), then a final checkpoint.
+/// Runs the sampler as a service: ticks until graceful shutdown (SIGTERM), then a final
+/// checkpoint. The sampler is restored (`Sampler.restore`) before the service group starts, so
+/// that no control request reaches it first.
 public struct SamplerService: Service {
     let sampler: Sampler
     let notifier: SystemdNotifier?
@@ -11,7 +13,6 @@ public struct SamplerService: Service {
     }
 
     public func run() async throws {
-        await sampler.restore()
         await cancelWhenGracefulShutdown {
             await sampler.run(notifier: notifier)
         }

@@ -72,6 +72,9 @@ struct Ergod: AsyncParsableCommand {
         } catch {
             throw Self.failure(error.description)
         }
+        // Before the control socket exists: a request that ticked the sampler before the
+        // checkpoint's counter readings were restored would count the gap twice.
+        await sampler.restore()
         let socketPath = configuration.socketPath
         let application = Application(
             router: ControlRoutes.router(sampler: sampler, logger: logger),

@@ -46,6 +46,7 @@ struct SamplerFaultTests {
         var package: String { root + "/sys/devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj" }
         var dram: String { root + "/sys/devices/virtual/powercap/intel-rapl/intel-rapl:0/intel-rapl:0:2/energy_uj" }
         let state: String
+        let configuration: DaemonConfiguration
         static let caller = ControlCaller(uid: Int(getuid()), gid: Int(getgid()), pid: getpid(), user: "test", isAdmin: true)
 
         init(fixture: String = "intel-1s") async throws {
@@ -58,9 +59,9 @@ struct SamplerFaultTests {
             configuration.checkpointSeconds = 600  // checkpoints only when a test asks
             configuration.idleWatts = 0  // every joule of a tick goes by CPU share
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-            let log = self.log
-            let logger = Logger(label: "fault-test") { _ in RecordedLog.Handler(log: log) }
-            sampler = try Sampler(configuration: configuration, store: try JobStore(directory: state), logger: logger)
+            self.configuration = configuration
+            sampler = try Self.sampler(configuration, log: log)
+            await sampler.restore()  // as ergod does at start
             busy.executableURL = URL(fileURLWithPath: "/bin/sh")
             busy.arguments = ["-c", "while :; do :; done"]
             busy.standardOutput = FileHandle.nullDevice
@@ -68,6 +69,12 @@ struct SamplerFaultTests {
             job = try await sampler.register(
                 RegisterJobRequest(name: "busy", jobID: nil, labels: [:], command: ["sh"], pid: busy.processIdentifier, processors: nil),
                 caller: Self.caller)
+        }
+
+        /// A sampler on the bench's tree and store (a restarted ergod is a second one).
+        static func sampler(_ configuration: DaemonConfiguration, log: RecordedLog) throws -> Sampler {
+            let logger = Logger(label: "fault-test") { _ in RecordedLog.Handler(log: log) }
+            return try Sampler(configuration: configuration, store: try JobStore(directory: configuration.stateDirectory), logger: logger)
         }
 
         func counter(_ path: String) throws -> UInt64 {
@@ -181,6 +188,24 @@ struct SamplerFaultTests {
         await bench.sampler.checkpoint()
         let samples = try JobStore(directory: bench.state).samples(job: bench.job.id)
         #expect(!samples.isEmpty && samples.allSatisfy { $0.end >= $0.start }, "\(samples.map { $0.end - $0.start })")
+    }
+
+    /// ergod killed before its first periodic checkpoint: the restarted one must find the
+    /// start's counter readings and the job, or everything since start is lost (it was, until
+    /// ergod checkpointed at start: found by the random-kill test).
+    @Test func aKillBeforeTheFirstCheckpointLosesNothing() async throws {
+        let bench = try await Bench()
+        try await bench.tick(drawing: 2)
+        try await bench.tick(drawing: 2)  // no periodic checkpoint: it is 600 s away
+        let restarted = try Bench.sampler(bench.configuration, log: bench.log)
+        await restarted.restore()
+        for path in [bench.package, bench.dram] { try bench.write(try bench.counter(path) + 2_000_000, to: path) }
+        usleep(50_000)
+        await restarted.tick()
+        let ledger = await restarted.ledger(for: Bench.caller)
+        #expect(ledger.measuredMicrojoules == 12_000_000, "three ticks of 2 J in each of two zones, across the restart: \(ledger.measuredMicrojoules) µJ")
+        let report = try await restarted.report(id: bench.job.id)
+        #expect(report.ended == nil && report.energyJoules > 0, "the job runs on in the restarted sampler")
     }
 
     @Test func aDeletedStoreIsRebuiltFromTheOpenDatabase() async throws {
