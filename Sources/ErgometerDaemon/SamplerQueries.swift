@@ -64,24 +64,21 @@ extension Sampler {
     /// admin sees their own jobs by id and the other users' jobs as one sum, so the buckets
     /// still add up to the measured energy without naming anyone else's job.
     public func ledger(for caller: ControlCaller) -> Ledger {
-        var visible = ledgerJobs
-        var others: UInt64 = 0
-        if !caller.isAdmin {
-            visible = [:]
-            for (id, microjoules) in ledgerJobs {
-                if ownerInLedger(id) == caller.uid { visible[id] = microjoules } else { others += microjoules }
-            }
-        }
         if caller.isAdmin {
             return Ledger(
-                since: ledgerSince, buckets: .init(jobsMicrojoules: visible, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
+                since: ledgerSince, buckets: .init(jobsMicrojoules: ledgerJobs, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
                 source: lastSource.rawValue, storeError: storeError)
+        }
+        var mine: [String: UInt64] = [:]
+        var others: UInt64 = 0
+        for (id, microjoules) in ledgerJobs {
+            if ownerInLedger(id) == caller.uid { mine[id] = microjoules } else { others += microjoules }
         }
         let resolution = exported.resolution
         return Ledger(
             since: ledgerSince,
             buckets: .init(
-                jobsMicrojoules: visible.mapValues(resolution.coarsen), systemMicrojoules: resolution.coarsen(systemMicrojoules),
+                jobsMicrojoules: mine.mapValues(resolution.coarsen), systemMicrojoules: resolution.coarsen(systemMicrojoules),
                 idleMicrojoules: resolution.coarsen(idleMicrojoules), otherUsersMicrojoules: resolution.coarsen(others)),
             source: lastSource.rawValue, storeError: storeError)
     }
