@@ -102,8 +102,8 @@ extension LoadSensitiveSuites {
                 sysfs: daemon.root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 15_000_000)
             try daemon.start()
             meter.start()
-            let big = Self.burn(daemon, name: "big", iterations: 900_000)
-            let small = Self.burn(daemon, name: "small", iterations: 450_000)
+            let big = Self.burn(daemon, name: "big", iterations: 1_800_000)
+            let small = Self.burn(daemon, name: "small", iterations: 900_000)
             if !kills.isEmpty {
                 // Kills are about ergod, not about a client caught registering: both jobs first.
                 for _ in 0..<100 {
