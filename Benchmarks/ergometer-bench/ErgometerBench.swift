@@ -24,6 +24,7 @@ struct ErgometerBench: AsyncParsableCommand {
         func iterations(_ count: Int) -> Int { max(Int(Double(count) * scale), 3) }
         func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
         var rows: [Measurement] = []
+        DescriptorLimit.raise()  // as ergod does: 1000 jobs keep 1000 cpu.stat files open
 
         let attribute = fixtures + "/intel-1s/proc/sys/kernel/random/boot_id"
         var sink = 0
@@ -46,7 +47,7 @@ struct ErgometerBench: AsyncParsableCommand {
         }
 
         if wanted("attribution") {
-            let usage = Dictionary(uniqueKeysWithValues: (0..<100).map { ("\($0 + 1)", UInt64.random(in: 0...1_000_000)) })
+            let usage = (0..<100).map { _ in UInt64.random(in: 0...1_000_000) }
             rows.append(Harness.measure("attribution of one tick, 100 jobs", iterations: iterations(5000)) {
                 let split = Attribution.split(
                     energyMicrojoules: 40_000_000, seconds: 1, jobCPUMicroseconds: usage, busyCPUMicroseconds: 60_000_000, idleWatts: 10,
@@ -54,7 +55,7 @@ struct ErgometerBench: AsyncParsableCommand {
                 sink &+= split.jobs.count
             })
         }
-        for jobs in [1, 100, 1000] where wanted("sampler tick") {
+        for jobs in [1, 100, 1000] where wanted("sampler tick, \(jobs) job(s)") {
             let fixture = try await SamplerFixture(fixtures: fixtures, jobs: jobs)
             rows.append(await Harness.measure("sampler tick, \(jobs) job(s)", iterations: iterations(jobs >= 1000 ? 200 : 1000), setup: fixture.advance) {
                 await fixture.sampler.tick()

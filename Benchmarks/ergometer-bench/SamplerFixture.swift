@@ -7,7 +7,8 @@ import Logging
 
 /// A sampler on a copied fixture tree with `jobs` registered jobs, each in its own cgroup of a
 /// fake cgroup2 tree (`self/mountinfo` points at it), whose `cpu.stat` files the benchmark
-/// advances between ticks, as the kernel would. Every file the tick reads is a real file.
+/// advances between ticks, as the kernel would. Every file the tick reads is a real file, in
+/// memory (/dev/shm) where there is one, as the kernel's cgroupfs and procfs are.
 final class SamplerFixture {
     let root: String
     let sampler: Sampler
@@ -16,7 +17,8 @@ final class SamplerFixture {
     private var usage: UInt64 = 1_000_000
 
     init(fixtures: String, jobs: Int) async throws {
-        root = NSTemporaryDirectory() + "ergometer-bench-\(getpid())-\(jobs)"
+        let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
+        root = base + "ergometer-bench-\(getpid())-\(jobs)"
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixtures + "/intel-1s/sys", toPath: root + "/sys")

@@ -35,6 +35,12 @@ struct ActiveJob {
     /// CPU counter read this tick, and the increase since the last one.
     var tickUsage: UInt64 = 0
     var tickDelta: UInt64 = 0
+    /// CPU used since `endVanishedJobs` last looked at this job, and whether its counter failed
+    /// to read since (a removed cgroup): a job that used CPU and still reads is not looked at.
+    var cpuSinceVanishCheck: UInt64 = 0
+    var counterFailedSinceVanishCheck = false
+    /// Energy in this ledger period (`Sampler.ledgerJobs` holds the jobs that ended).
+    var ledgerMicrojoules: UInt64 = 0
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
     var intensitySeconds: Double = 0
     var measuredSeconds: Double = 0
@@ -49,6 +55,8 @@ struct ActiveJob {
     ) -> JobSample? {
         add(microjoules: microjoules, idleShare: idleShare, cpuMicroseconds: tickDelta, meter: meter, seconds: seconds, carbon: carbon)
         lastUsage = tickUsage
+        cpuSinceVanishCheck &+= tickDelta
+        ledgerMicrojoules += microjoules
         totals.lastUsageMicroseconds = Int64(tickUsage)
         if !temperatures.isEmpty { observe(temperatures) }
         return sample(start: start, end: end, microjoules: microjoules, cpuMicroseconds: tickDelta)

@@ -38,12 +38,15 @@ public actor Sampler {
     var ledgerSince: Double
     var systemMicrojoules: UInt64 = 0
     var idleMicrojoules: UInt64 = 0
-    /// Joules of every job of this ledger period, ended ones included.
+    /// Joules of the jobs of this ledger period that are no longer running (a running job keeps
+    /// its own, `ActiveJob.ledgerMicrojoules`; `ledgerEntries` has both).
     var ledgerJobs: [String: UInt64] = [:]
     /// Owner uid of each job registered by this process, for the per-user view of the ledger.
     var ledgerOwners: [String: Int] = [:]
     var lastSource: PowerSourceKind
     var active: [String: ActiveJob] = [:]
+    /// Each job's CPU time of the tick being worked, in the order of `active` (kept for its capacity).
+    var tickCPU: [UInt64] = []
     /// `chip\tsensor` of every temperature sensor seen, by the index jobs keep their statistics under.
     var sensorKeys: [String] = []
     var sensorIndex: [String: Int] = [:]

@@ -88,9 +88,11 @@ extension Sampler {
             for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
                 let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
                 let temperatures = (try? JSONDecoder().decode([String: [Double]].self, from: Data(totals.temperaturesJSON.utf8))) ?? [:]
-                active[job.id] = ActiveJob(
+                var restored = ActiveJob(
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
                     owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)
+                restored.ledgerMicrojoules = ledgerJobs.removeValue(forKey: job.id) ?? 0
+                active[job.id] = restored
             }
             logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
                 "ergometer.gap_seconds": "\(Double(MonotonicClock.nanoseconds() &- lastMonotonic) / 1e9)",

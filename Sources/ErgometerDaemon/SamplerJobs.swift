@@ -63,7 +63,6 @@ extension Sampler {
         }
         active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
         temperaturesDue = true  // the new job gets a reading on its first tick
-        ledgerJobs[id] = 0
         ledgerOwners[id] = uid
         logger.info("job started", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
@@ -114,6 +113,7 @@ extension Sampler {
                 logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])
             }
         }
+        ledgerJobs[id] = job.ledgerMicrojoules
         endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
         jobRowsToUpdate.append(job.stored)

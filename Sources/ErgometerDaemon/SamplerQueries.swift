@@ -66,12 +66,12 @@ extension Sampler {
     public func ledger(for caller: ControlCaller) -> Ledger {
         if caller.isAdmin {
             return Ledger(
-                since: ledgerSince, buckets: .init(jobsMicrojoules: ledgerJobs, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
+                since: ledgerSince, buckets: .init(jobsMicrojoules: ledgerEntries, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
                 source: lastSource.rawValue, storeError: storeError)
         }
         var mine: [String: UInt64] = [:]
         var others: UInt64 = 0
-        for (id, microjoules) in ledgerJobs {
+        for (id, microjoules) in ledgerEntries {
             if ownerInLedger(id) == caller.uid { mine[id] = microjoules } else { others += microjoules }
         }
         let resolution = exported.resolution
@@ -81,6 +81,13 @@ extension Sampler {
                 jobsMicrojoules: mine.mapValues(resolution.coarsen), systemMicrojoules: resolution.coarsen(systemMicrojoules),
                 idleMicrojoules: resolution.coarsen(idleMicrojoules), otherUsersMicrojoules: resolution.coarsen(others)),
             source: lastSource.rawValue, storeError: storeError)
+    }
+
+    /// Joules of every job of this ledger period, running and ended.
+    var ledgerEntries: [String: UInt64] {
+        var entries = ledgerJobs
+        for (id, job) in active { entries[id] = job.ledgerMicrojoules }
+        return entries
     }
 
     /// Energies floored to the export resolution (see `report(id:for:)`).

@@ -34,38 +34,38 @@ extension Sampler {
         }
         if energy.source == .rapl { idleLearner.observe(watts: Double(energy.microjoules) / 1e6 / seconds) }
 
-        // Each job's CPU since the last tick, kept on the job itself (updated in place).
-        var usage: [String: UInt64] = [:]
-        usage.reserveCapacity(active.count)
-        // Walked by index, not `active.indices`: that view keeps a second reference to the
-        // dictionary's storage, and the first write would copy every job.
+        // Each job's CPU since the last tick, kept on the job itself (updated in place), and in
+        // the order of this walk for the split. Walked by index, not `active.indices`: that view
+        // keeps a second reference to the dictionary's storage, and the first write would copy
+        // every job. The dictionary is not changed until the second walk ends, so both walks
+        // see the jobs in the same order and position k of the split is the k-th job.
+        tickCPU.removeAll(keepingCapacity: true)
         var index = active.startIndex
         while index != active.endIndex {
             let delta = readUsage(of: &active.values[index])
             if delta == nil { exported.count("cgroup") }
-            usage[active.keys[index]] = delta ?? 0
+            tickCPU.append(delta ?? 0)
             active.formIndex(after: &index)
         }
         let split = Attribution.split(
-            energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: usage,
+            energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: tickCPU,
             busyCPUMicroseconds: busyDelta, idleWatts: idleWatts, policy: configuration.idlePolicy)
 
         let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
         let carbonFactors = carbon.factors(from: tickStart, to: wall)
         index = active.startIndex
+        var position = 0
         while index != active.endIndex {
-            defer { active.formIndex(after: &index) }
-            let id = active.keys[index]
-            let microjoules = split.jobs[id] ?? 0
             // One access to the job per tick: its totals, counters, temperatures and sample.
             if let sample = active.values[index].close(
-                tick: microjoules, idleShare: split.jobIdleShares[id] ?? 0, meter: energy, seconds: seconds, carbon: carbonFactors,
-                temperatures: temperatures, start: tickStart, end: wall)
+                tick: split.jobs[position], idleShare: split.jobIdleShares[position], meter: energy, seconds: seconds,
+                carbon: carbonFactors, temperatures: temperatures, start: tickStart, end: wall)
             {
                 appendSample(sample)
             }
-            ledgerJobs[id, default: 0] += microjoules
+            active.formIndex(after: &index)
+            position += 1
         }
         systemMicrojoules += split.system
         idleMicrojoules += split.idle
@@ -116,6 +116,7 @@ extension Sampler {
         guard let current = cpuUsage(of: &job) else {
             job.tickUsage = job.lastUsage
             job.tickDelta = 0
+            job.counterFailedSinceVanishCheck = true
             return nil
         }
         job.tickUsage = current
@@ -170,23 +171,31 @@ extension Sampler {
     }
 
     /// Jobs whose processes are all gone without an end request (their `ergo run` died):
-    /// closed with no exit status.
+    /// closed with no exit status. A cgroup job whose counter read and rose since the last look
+    /// is not asked (its processes were there moments ago; the next look catches it), so busy
+    /// jobs cost this nothing; one whose counter failed to read is asked at once.
     func endVanishedJobs() {
-        for (id, job) in active {
-            let gone: Bool
-            switch job.tracking {
+        var gone: [String] = []
+        var index = active.startIndex
+        while index != active.endIndex {
+            defer { active.formIndex(after: &index) }
+            switch active.values[index].tracking {
             case .cgroup(let path):
+                let busy = active.values[index].cpuSinceVanishCheck > 0 && !active.values[index].counterFailedSinceVanishCheck
+                active.values[index].cpuSinceVanishCheck = 0
+                active.values[index].counterFailedSinceVanishCheck = false
+                if busy { continue }
                 let directory = cgroups?.hierarchy.directory(of: path) ?? ""
                 // Empty, or removed from under us (rmdir by an admin, a cgroup manager).
                 let events = try? SysfsFile.readText(directory + "/cgroup.events").get()
-                gone = events.map { $0.contains("populated 0") } ?? (access(directory, F_OK) != 0)
+                if events.map({ $0.contains("populated 0") }) ?? (access(directory, F_OK) != 0) { gone.append(active.keys[index]) }
             case .processTree(let root):
-                gone = ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) == nil
+                if ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) == nil { gone.append(active.keys[index]) }
             }
-            if gone {
-                logger.warning("job's processes are gone without an end request; closing it", metadata: ["ergometer.job.id": "\(id)"])
-                finish(id: id, exitStatus: nil)
-            }
+        }
+        for id in gone {
+            logger.warning("job's processes are gone without an end request; closing it", metadata: ["ergometer.job.id": "\(id)"])
+            finish(id: id, exitStatus: nil)
         }
     }
 }

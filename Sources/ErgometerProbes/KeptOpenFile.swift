@@ -8,11 +8,21 @@ import Glibc
 /// at offset 0 (procps reads /proc/stat the same way). A read that fails (the cgroup was
 /// removed: ENODEV) closes the descriptor and retries once with a fresh open, so a file that
 /// was replaced is followed; a file larger than the buffer is read whole the ordinary way.
+/// Opened with `O_NOATIME` where the kernel allows it (root, or the file's owner): a read of a
+/// file on a disk filesystem would otherwise dirty its inode after every change of the file.
 public final class KeptOpenFile: @unchecked Sendable {
     public let path: String
     private var descriptor: Int32 = -1
 
     public init(path: String) { self.path = path }
+
+    /// `O_NOATIME`, which Glibc's Swift overlay does not export (the generic Linux value, used by
+    /// x86-64 and arm64; elsewhere the flag is left out).
+    #if arch(x86_64) || arch(arm64)
+    static let noAccessTime: Int32 = 0o1000000
+    #else
+    static let noAccessTime: Int32 = 0
+    #endif
 
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
@@ -24,7 +34,8 @@ public final class KeptOpenFile: @unchecked Sendable {
         var failure = FileReadError(path: path, errno: 0)
         for _ in 0..<2 {
             if descriptor < 0 {
-                descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                descriptor = open(path, O_RDONLY | O_CLOEXEC | Self.noAccessTime)
+                if descriptor < 0 && errno == EPERM { descriptor = open(path, O_RDONLY | O_CLOEXEC) }
                 guard descriptor >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
             }
             var count = 0

@@ -45,7 +45,7 @@ struct Ergod: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ergod")
-        Self.raiseDescriptorLimit()
+        DescriptorLimit.raise()
         let configuration: DaemonConfiguration
         do {
             configuration = try resolvedConfiguration()
@@ -116,20 +116,6 @@ struct Ergod: AsyncParsableCommand {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw Self.failure("cannot listen for /metrics on \(configuration.metricsListen): the address is in use (another ergod, or node_exporter?); set metrics.listen in the config or --listen host:port, or \"off\"")
-        }
-    }
-
-    /// ergod keeps each running job's cpu.stat open and may hold `control.max_connections`
-    /// connections: more descriptors than the default soft limit of 1024. The soft limit goes
-    /// up to the hard one (at most 65536), as Go programs do at start.
-    static func raiseDescriptorLimit() {
-        var limit = rlimit()
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        guard getrlimit(resource, &limit) == 0 else { return }
-        let wanted = min(limit.rlim_max, 65536)
-        if limit.rlim_cur < wanted {
-            limit.rlim_cur = wanted
-            _ = setrlimit(resource, &limit)
         }
     }
 
