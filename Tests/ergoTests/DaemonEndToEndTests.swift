@@ -133,11 +133,13 @@ extension LoadSensitiveSuites {
                 usleep(100_000)
                 try daemon.start()
             }
-            // The small job runs 2.5 s, the big one 5 s: about twice the CPU time on two or more
-            // cores, three times on one.
-            Self.sleep(until: started.addingTimeInterval(2.5))
+            // The small job runs 4 s, the big one 8 s: about twice the CPU time on two or more
+            // cores, three times on one. Long enough that the edges (energy reaching the counter
+            // a few ms after the CPU time that drew it) weigh ~1 % (2.5 s jobs: up to 3 % on a
+            // loaded machine).
+            Self.sleep(until: started.addingTimeInterval(4))
             _ = FileManager.default.createFile(atPath: smallStop, contents: nil)
-            Self.sleep(until: started.addingTimeInterval(5))
+            Self.sleep(until: started.addingTimeInterval(8))
             _ = FileManager.default.createFile(atPath: bigStop, contents: nil)
             big.waitUntilExit()
             small.waitUntilExit()
