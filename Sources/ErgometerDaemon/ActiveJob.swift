@@ -110,9 +110,7 @@ struct ActiveJob {
             entry[2] = Swift.max(entry[2], stat.max)
             merged[sensorKeys[index]] = entry
         }
-        if let data = try? JSONEncoder().encode(merged) {
-            totals.temperaturesJSON = String(decoding: data, as: UTF8.self)
-        }
+        totals.temperaturesJSON = TemperatureStatisticsJSON.encode(merged)
     }
 
     /// The samples this tick adds to the time series: one per tick for the first hour, then one

@@ -87,7 +87,7 @@ extension Sampler {
             temperaturesDue = true
             for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
                 let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
-                let temperatures = (try? JSONDecoder().decode([String: [Double]].self, from: Data(totals.temperaturesJSON.utf8))) ?? [:]
+                let temperatures = TemperatureStatisticsJSON.decode(totals.temperaturesJSON) ?? [:]
                 var restored = ActiveJob(
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
                     owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)

@@ -43,7 +43,7 @@ public enum JobReportBuilder {
     }
 
     static func temperatures(_ json: String) -> [TemperatureSummary] {
-        (decode([String: [Double]].self, json) ?? [:]).compactMap { key, stats in
+        (TemperatureStatisticsJSON.decode(json) ?? [:]).compactMap { key, stats in
             let parts = key.split(separator: "\t", maxSplits: 1)
             guard parts.count == 2, stats.count == 3, stats[1] > 0 else { return nil }
             return TemperatureSummary(chip: String(parts[0]), sensor: String(parts[1]), meanCelsius: stats[0] / stats[1], maxCelsius: stats[2])
