@@ -35,32 +35,40 @@ public struct UnixHTTPClient: Sendable {
     }
 
     public func request(method: String, path: String, body: [UInt8]? = nil) throws(TransportError) -> Response {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TransportError(socketPath: socketPath, errno: errno, stage: "socket for") }
+        let fd = try connect()
         defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw TransportError(socketPath: socketPath, errno: ENAMETOOLONG, stage: "connect to")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw TransportError(socketPath: socketPath, errno: errno, stage: "connect to") }
-
         var head = "\(method) \(path) HTTP/1.1\r\nHost: ergod\r\nConnection: close\r\nAccept: application/json\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
         try send(fd, Array(head.utf8) + (body ?? []))
         return try receive(fd)
+    }
+
+    /// A connected stream socket to `socketPath` with the send and receive timeouts set; the
+    /// caller closes it. Also what a test uses to send arbitrary bytes.
+    public func connect() throws(TransportError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TransportError(socketPath: socketPath, errno: errno, stage: "socket for") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw TransportError(socketPath: socketPath, errno: ENAMETOOLONG, stage: "connect to")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw TransportError(socketPath: socketPath, errno: error, stage: "connect to")
+        }
+        return fd
     }
 
     private func send(_ fd: Int32, _ bytes: [UInt8]) throws(TransportError) {

@@ -1,3 +1,4 @@
+import ErgometerClient
 import ErgometerTestSupport
 import Foundation
 import Testing
@@ -132,22 +133,8 @@ extension ControlSocketBoundsTests {
 /// timeout: what an arbitrary local program could do.
 enum RawUnixSocket {
     static func exchange(path: String, _ bytes: [UInt8], timeoutSeconds: Int) throws -> [UInt8] {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: errno \(errno)") }
+        let fd = try UnixHTTPClient(socketPath: path, timeoutSeconds: timeoutSeconds).connect()
         defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
-            raw[min(path.utf8.count, raw.count - 1)] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw FixtureError("connect \(path): errno \(errno)") }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         shutdown(fd, Int32(SHUT_WR))
         var answer: [UInt8] = []
