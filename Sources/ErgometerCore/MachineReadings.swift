@@ -174,6 +174,8 @@ public struct ProbeIssue: Codable, Equatable, Sendable {
 /// Everything one probe of the machine read, at one instant.
 public struct MachineSnapshot: Sendable {
     public var rapl: [RaplZoneSample]
+    /// hwmon power and energy sensors, marked as counted in the box's energy or not.
+    public var powerSensors: [PowerSensorReading] = []
     public var temperatures: [TemperatureReading]
     public var cpuStat: CPUStat?
     public var cpuInfo: CPUInfo?
@@ -202,7 +204,7 @@ public struct MachineSnapshot: Sendable {
 
     /// True when at least one reader produced data.
     public var readAnything: Bool {
-        !rapl.isEmpty || !temperatures.isEmpty || cpuStat != nil || cpuInfo != nil
+        !rapl.isEmpty || !powerSensors.isEmpty || !temperatures.isEmpty || cpuStat != nil || cpuInfo != nil
             || memoryTotalBytes != nil || bootID != nil || !pci.isEmpty
     }
 

@@ -2,6 +2,8 @@
 /// The JSON keys are stable (documented in the README).
 public struct ProbeReport: Codable, Sendable {
     public var rapl: [Zone]
+    /// hwmon power and energy sensors (GPUs, the box's meter, CPU and other chips).
+    public var powerSensors: [PowerSensor]
     public var temperatures: [TemperatureReading]
     public var cpu: CPU?
     public var memory: Memory?
@@ -13,7 +15,7 @@ public struct ProbeReport: Codable, Sendable {
     public var errors: [ProbeIssue]
 
     enum CodingKeys: String, CodingKey {
-        case rapl, temperatures, cpu, memory, bootID = "boot_id", pci, powerSource = "power_source",
+        case rapl, powerSensors = "power_sensors", temperatures, cpu, memory, bootID = "boot_id", pci, powerSource = "power_source",
             intervalSeconds = "interval_seconds", errors
     }
 
@@ -34,6 +36,76 @@ public struct ProbeReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case name, kind, socket, path, energyJoules = "energy_joules", maxEnergyJoules = "max_energy_joules",
                 countedInHost = "counted_in_host", powerWatts = "power_watts", source
+        }
+    }
+
+    /// One hwmon power or energy sensor: its reading now and, over an interval, its power.
+    /// `label` and `pci_slot` are null when the chip has none; `watts` is set for power
+    /// sensors, `energy_joules` (the raw counter) for energy sensors.
+    public struct PowerSensor: Codable, Sendable, Equatable {
+        public var chip: String
+        public var driver: String
+        public var sensor: String
+        public var label: String?
+        public var kind: PowerSensorKind
+        public var `class`: PowerSensorClass
+        public var pciSlot: String?
+        public var watts: Double?
+        public var energyJoules: Double?
+        public var source: EnergySource
+        public var reader: String
+        public var countedInHost: Bool
+        /// Why the box's energy does not count it.
+        public var note: String?
+        /// Power over the interval: the counter's increase over the seconds, or the mean of the
+        /// gauge's two readings (the trapezoid); nil for one snapshot or a counter reset.
+        public var powerWatts: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case chip, driver, sensor, label, kind, `class`, pciSlot = "pci_slot", watts, energyJoules = "energy_joules",
+                source, reader, countedInHost = "counted_in_host", note, powerWatts = "power_watts"
+        }
+
+        init(_ reading: PowerSensorReading, earlier: PowerSensorReading?, seconds: Double?) {
+            chip = reading.chip
+            driver = reading.driver
+            sensor = reading.descriptor.sensor
+            label = reading.descriptor.label
+            kind = reading.descriptor.kind
+            self.class = reading.sensorClass
+            pciSlot = reading.pciSlot
+            source = reading.source
+            self.reader = reading.reader
+            countedInHost = reading.countedInHost
+            note = reading.note
+            switch kind {
+            case .power: watts = Double(reading.value) / 1e6
+            case .energy: energyJoules = Double(reading.value) / 1e6
+            }
+            guard let earlier, let seconds, seconds > 0 else { return }
+            switch kind {
+            case .power: powerWatts = (Double(earlier.value) + Double(reading.value)) / 2 / 1e6
+            case .energy where reading.value >= earlier.value: powerWatts = Double(reading.value - earlier.value) / 1e6 / seconds
+            case .energy: break
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(chip, forKey: .chip)
+            try container.encode(driver, forKey: .driver)
+            try container.encode(sensor, forKey: .sensor)
+            try container.encode(label, forKey: .label)  // null, not absent: the key is a contract
+            try container.encode(kind, forKey: .kind)
+            try container.encode(self.class, forKey: .class)
+            try container.encode(pciSlot, forKey: .pciSlot)
+            try container.encodeIfPresent(watts, forKey: .watts)
+            try container.encodeIfPresent(energyJoules, forKey: .energyJoules)
+            try container.encode(source, forKey: .source)
+            try container.encode(reader, forKey: .reader)
+            try container.encode(countedInHost, forKey: .countedInHost)
+            try container.encodeIfPresent(note, forKey: .note)
+            try container.encodeIfPresent(powerWatts, forKey: .powerWatts)
         }
     }
 
@@ -99,6 +171,12 @@ public struct ProbeReport: Codable, Sendable {
                 countedInHost: zone.countsTowardHostEnergy, powerWatts: zoneWatts[zone.id]
             )
         }
+        let earlierSensors = Dictionary(
+            first.powerSensors.map { ($0.chip + "\t" + $0.descriptor.sensor, $0) }, uniquingKeysWith: { a, _ in a })
+        powerSensors = last.powerSensors.map { reading in
+            PowerSensor(
+                reading, earlier: second == nil ? nil : earlierSensors[reading.chip + "\t" + reading.descriptor.sensor], seconds: seconds)
+        }
         temperatures = last.temperatures
         pci = last.pci
         memory = last.memoryTotalBytes.map { Memory(totalBytes: $0) }
@@ -139,11 +217,6 @@ public struct ProbeReport: Codable, Sendable {
     }
 }
 
-/// Where a power figure comes from: a measured RAPL counter or the utilization model.
-public enum PowerSourceKind: String, Codable, Sendable {
-    case rapl
-    case model
-}
 
 /// Which power source a daemon would use on this machine, and the host power over the interval.
 public struct PowerSourceReport: Codable, Sendable, Equatable {

@@ -19,6 +19,14 @@ struct HwmonChip: Sendable, Equatable {
     var subsystem: String?
     /// The first line of the I2C adapter's `name`, for chips on an i2c bus (legacy ISA adapters).
     var i2cAdapterName: String?
+    /// The resolved `device` directory (its `class` file tells a GPU); nil for virtual chips.
+    var deviceDirectory: String? = nil
+
+    /// The PCI function the chip belongs to (`0000:03:00.0`), for chips on the PCI bus.
+    var pciSlot: String? {
+        guard subsystem == "pci", let deviceName, ScanLite.pciAddress(deviceName) != nil else { return nil }
+        return deviceName
+    }
 
     /// The name lm-sensors gives this chip (`sensors_snprintf_chip_name`), or nil when libsensors
     /// would skip it: no `name` file, or a bus libsensors does not know (`ieee80211`, `nvme`...).

@@ -73,7 +73,7 @@ public struct HwmonSysfsReader: Sendable {
         }
         return HwmonChip(
             hwmonName: hwmonName, attributeDirectory: attributeDirectory, extraDirectories: extra, name: name,
-            deviceName: deviceName, subsystem: subsystem, i2cAdapterName: adapterName
+            deviceName: deviceName, subsystem: subsystem, i2cAdapterName: adapterName, deviceDirectory: deviceDirectory
         )
     }
 

@@ -39,7 +39,16 @@ public struct MachineProbe: Sendable {
         usesLibsensors ? SensorsLibraryReader().read() : HwmonSysfsReader(sysfs: sysfs).read()
     }
 
-    /// The counters only (RAPL, /proc/stat, boot id), read as close together as possible.
+    /// hwmon power and energy sensors from the same reader as temperatures, marked as counted
+    /// or not (`PowerSensorSelection`; `raplCoversCPU`: a readable RAPL package zone exists).
+    public func powerSensors(raplCoversCPU: Bool) -> (sensors: [PowerSensorReading], issues: [ProbeIssue]) {
+        var (sensors, issues) = usesLibsensors ? SensorsLibraryReader().readPowerSensors() : HwmonPowerReader(sysfs: sysfs).read()
+        PowerSensorSelection.mark(&sensors, raplCoversCPU: raplCoversCPU)
+        return (sensors, issues)
+    }
+
+    /// The counters only (RAPL, hwmon power and energy, /proc/stat, boot id), read as close
+    /// together as possible.
     /// This is what an interval needs at its two ends.
     public func counters() -> MachineSnapshot {
         var snapshot = MachineSnapshot()
@@ -47,6 +56,9 @@ public struct MachineProbe: Sendable {
         let (zones, raplIssues) = PowercapReader(sysfs: sysfs).read()
         snapshot.rapl = zones
         snapshot.issues += raplIssues
+        let (power, powerIssues) = powerSensors(raplCoversCPU: zones.contains { $0.domain == .package && $0.energyMicrojoules != nil })
+        snapshot.powerSensors = power
+        snapshot.issues += powerIssues
         switch ProcStatReader.read(procfs: procfs) {
         case .success(let stat): snapshot.cpuStat = stat
         case .failure(let error):

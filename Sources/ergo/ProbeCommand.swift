@@ -7,7 +7,7 @@ import Foundation
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Show what this machine exposes: RAPL zones, temperatures, CPU, memory, PCI devices.",
+        abstract: "Show what this machine exposes: RAPL zones, hwmon power and energy sensors, temperatures, CPU, memory, PCI devices.",
         discussion: """
             With --interval, reads the counters twice and prints power per zone and CPU utilization \
             over the interval. Exit status: 0 when anything was read, 1 when nothing, 2 for bad arguments.
@@ -28,7 +28,7 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Idle power for the power model, in watts.", valueName: "WATTS"))
     var idleWatts: Double?
 
-    @Option(help: "Temperature reader: automatic (libsensors on /sys, sysfs files elsewhere), libsensors, sysfs.")
+    @Option(help: "hwmon reader (temperatures, power, energy): automatic (libsensors on /sys, sysfs files elsewhere), libsensors, sysfs.")
     var temperatureReader: MachineProbe.TemperatureReaderChoice = .automatic
 
     func validate() throws {

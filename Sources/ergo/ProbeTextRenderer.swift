@@ -12,6 +12,7 @@ struct ProbeTextRenderer {
         out += "\n\n"
         out += powerSection(report)
         out += raplSection(report)
+        out += powerSensorSection(report)
         out += temperatureSection(report)
         out += cpuSection(report)
         if let memory = report.memory {
@@ -53,6 +54,22 @@ struct ProbeTextRenderer {
             ])
         }
         return "RAPL zones:\n" + Format.table(rows) + "\n"
+    }
+
+    private func powerSensorSection(_ report: ProbeReport) -> String {
+        guard !report.powerSensors.isEmpty else { return "hwmon power and energy sensors: none\n\n" }
+        var rows = [["CHIP", "SENSOR", "LABEL", "CLASS", "PCI", "READING", "POWER (W)", "SOURCE", "HOST", "READER"]]
+        var notes: [String] = []
+        for sensor in report.powerSensors {
+            let reading = sensor.watts.map { Format.fixed($0, 3) + " W" } ?? sensor.energyJoules.map { Format.fixed($0, 6) + " J" } ?? "-"
+            rows.append([
+                sensor.chip, sensor.sensor, sensor.label ?? "-", sensor.class.rawValue, sensor.pciSlot ?? "-", reading,
+                sensor.powerWatts.map { Format.fixed($0, 3) } ?? "-", sensor.source.rawValue, sensor.countedInHost ? "yes" : "no",
+                sensor.reader,
+            ])
+            if let note = sensor.note { notes.append("  \(sensor.chip) \(sensor.sensor): not counted, \(note)") }
+        }
+        return "hwmon power and energy sensors (energy counters in J, gauges in W):\n" + Format.table(rows) + notes.map { $0 + "\n" }.joined() + "\n"
     }
 
     private func temperatureSection(_ report: ProbeReport) -> String {

@@ -113,12 +113,14 @@ struct ProbeCommandTests {
         }
     }
 
-    @Test func textOutputMatchesTheSnapshot() throws {
+    /// intel-1s: RAPL zones and temperatures; gpu-box: hwmon power and energy sensors of every class.
+    @Test(arguments: ["intel-1s", "gpu-box"])
+    func textOutputMatchesTheSnapshot(tree: String) throws {
         // Relative roots so the snapshot does not depend on where the checkout lives.
         let process = try ProcessResult.run(
-            "/bin/sh", ["-c", "cd '\(Fixtures.root)' && exec '\(Self.ergo)' probe --sysfs-root intel-1s/sys --procfs-root intel-1s/proc"])
+            "/bin/sh", ["-c", "cd '\(Fixtures.root)' && exec '\(Self.ergo)' probe --sysfs-root \(tree)/sys --procfs-root \(tree)/proc"])
         #expect(process.status == 0)
-        try Snapshot.assert(process.standardOutput, named: "probe-intel-1s.txt")
+        try Snapshot.assert(process.standardOutput, named: "probe-\(tree).txt")
     }
 }
 
