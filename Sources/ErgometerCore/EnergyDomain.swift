@@ -14,6 +14,18 @@ public enum EnergySource: String, Codable, Sendable, CaseIterable {
     /// The utilization model: an estimate, not a measurement.
     case model
 
+    /// The source's position in `allCases`, for arrays indexed by source.
+    public var ordinal: Int {
+        switch self {
+        case .rapl: 0
+        case .hwmonEnergy: 1
+        case .hwmonPower: 2
+        case .nvmlEnergy: 3
+        case .nvmlPower: 4
+        case .model: 5
+        }
+    }
+
     /// True for every source but the model.
     public var isMeasured: Bool { self != .model }
 }

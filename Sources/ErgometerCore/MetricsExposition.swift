@@ -3,7 +3,8 @@
 public enum MetricsExposition {
     /// The families ergod exports, in order; the dashboard and the docs name only these.
     public static let familyNames = [
-        "ergometer_energy_joules_total", "ergometer_power_watts", "ergometer_temperature_celsius",
+        "ergometer_energy_joules_total", "ergometer_power_watts", "ergometer_rapl_zone_energy_joules_total",
+        "ergometer_rapl_zone_power_watts", "ergometer_temperature_celsius",
         "ergometer_cpu_busy_ratio", "ergometer_job_energy_joules_total", "ergometer_job_power_watts",
         "ergometer_job_cpu_seconds_total", "ergometer_job_co2_grams_total", "ergometer_idle_energy_joules_total",
         "ergometer_system_energy_joules_total", "ergometer_sampler_tick_seconds", "ergometer_sampler_tick_lateness_seconds",
@@ -13,13 +14,21 @@ public enum MetricsExposition {
     public static func render(_ snapshot: MetricsSnapshot) -> [UInt8] {
         var out = PrometheusTextWriter(reservingCapacity: 2048 + snapshot.jobs.count * 700)
 
-        out.family("ergometer_energy_joules_total", type: .counter, help: "Host energy since ergod started, per RAPL zone (source rapl) or estimated by the power model (source model), floored to the export resolution.")
-        for zone in snapshot.zones {
-            out.sample("ergometer_energy_joules_total", labels: zoneLabels(zone), value: joules(zone.microjoules))
+        out.family("ergometer_energy_joules_total", type: .counter, help: "Energy since ergod started per domain (cpu-package, dram, gpu, platform, rest) and source (rapl, hwmon-energy, hwmon-power, model), floored to the export resolution. The box: sum over kinds cpu-package, dram, gpu and rest.")
+        for domain in snapshot.domains {
+            out.sample("ergometer_energy_joules_total", labels: domainLabels(domain), value: joules(domain.microjoules))
         }
-        out.family("ergometer_power_watts", type: .gauge, help: "Average host power over the last publication interval, per zone, from the exported energy.")
+        out.family("ergometer_power_watts", type: .gauge, help: "Average power over the last publication interval, per domain and source, from the exported energy.")
+        for domain in snapshot.domains {
+            out.sample("ergometer_power_watts", labels: domainLabels(domain), value: domain.watts)
+        }
+        out.family("ergometer_rapl_zone_energy_joules_total", type: .counter, help: "Energy since ergod started per RAPL zone (packages and DRAM, the zones in the cpu-package and dram domains), floored to the export resolution.")
         for zone in snapshot.zones {
-            out.sample("ergometer_power_watts", labels: zoneLabels(zone), value: zone.watts)
+            out.sample("ergometer_rapl_zone_energy_joules_total", labels: zoneLabels(zone), value: joules(zone.microjoules))
+        }
+        out.family("ergometer_rapl_zone_power_watts", type: .gauge, help: "Average power over the last publication interval, per RAPL zone.")
+        for zone in snapshot.zones {
+            out.sample("ergometer_rapl_zone_power_watts", labels: zoneLabels(zone), value: zone.watts)
         }
         out.family("ergometer_temperature_celsius", type: .gauge, help: "Temperature sensors (libsensors names) at the last tick.")
         var seen = Set<String>()
@@ -35,9 +44,11 @@ public enum MetricsExposition {
         out.family("ergometer_cpu_busy_ratio", type: .gauge, help: "Busy share of all CPUs over the last tick, from /proc/stat (0 to 1).")
         if let busy = snapshot.cpuBusyRatio { out.sample("ergometer_cpu_busy_ratio", value: busy) }
 
-        out.family("ergometer_job_energy_joules_total", type: .counter, help: "Energy attributed to the job (its CPU share of host energy, idle included by policy), floored to the export resolution.")
+        out.family("ergometer_job_energy_joules_total", type: .counter, help: "Energy attributed to the job per domain kind (cpu-package and dram by CPU time, gpu by its processes' use, rest by its share of the components), idle included by policy, each floored to the export resolution; the sum over kinds is the job's energy.")
         for job in snapshot.jobs {
-            out.sample("ergometer_job_energy_joules_total", labels: jobLabels(job), value: joules(job.microjoules))
+            for (index, microjoules) in job.microjoulesByKind.enumerated() where microjoules > 0 {
+                out.sample("ergometer_job_energy_joules_total", labels: jobLabels(job, kind: DomainKind.allCases[index]), value: joules(microjoules))
+            }
         }
         out.family("ergometer_job_power_watts", type: .gauge, help: "Average power attributed to the job over the last publication interval.")
         for job in snapshot.jobs {
@@ -60,9 +71,9 @@ public enum MetricsExposition {
         out.histogram("ergometer_sampler_tick_seconds", snapshot.tickSeconds)
         out.family("ergometer_sampler_tick_lateness_seconds", type: .histogram, help: "How late each tick started against its schedule (sampling jitter).")
         out.histogram("ergometer_sampler_tick_lateness_seconds", snapshot.tickLatenessSeconds)
-        out.family("ergometer_probe_errors_total", type: .counter, help: "Failed reads per probe (rapl, procstat, cgroup, temperature, store) since ergod started.")
+        out.family("ergometer_probe_errors_total", type: .counter, help: "Failed reads per probe (rapl, hwmon, procstat, cgroup, temperature, store) since ergod started; platform_below_components counts ticks where the components drew more than the platform meter.")
         for probe in snapshot.probeErrors.keys.sorted() {
-            out.sample("ergometer_probe_errors_total", labels: ["probe": probe], value: Double(snapshot.probeErrors[probe] ?? 0))
+            out.sample("ergometer_probe_errors_total", labels: ["probe": probe.rawValue], value: Double(snapshot.probeErrors[probe] ?? 0))
         }
         out.family("ergometer_build_info", type: .gauge, help: "Always 1; the version of ergod in a label.")
         out.sample("ergometer_build_info", labels: ["version": snapshot.version], value: 1)
@@ -71,6 +82,14 @@ public enum MetricsExposition {
 
     static func joules(_ microjoules: UInt64) -> Double {
         Double(microjoules) / 1e6
+    }
+
+    static func domainLabels(_ domain: MetricsSnapshot.Domain) -> KeyValuePairs<String, String> {
+        ["domain": domain.domain, "kind": domain.kind.rawValue, "source": domain.source.rawValue]
+    }
+
+    static func jobLabels(_ job: MetricsSnapshot.Job, kind: DomainKind) -> KeyValuePairs<String, String> {
+        ["job_id": job.id, "job_name": job.name, "user": job.user, "kind": kind.rawValue]
     }
 
     static func zoneLabels(_ zone: MetricsSnapshot.Zone) -> KeyValuePairs<String, String> {

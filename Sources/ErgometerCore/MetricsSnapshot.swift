@@ -21,6 +21,23 @@ public struct MetricsSnapshot: Sendable {
         }
     }
 
+    /// One energy domain (CPU packages, DRAM, a GPU, the platform meter, `rest`) and source.
+    public struct Domain: Sendable, Equatable {
+        public var domain: String
+        public var kind: DomainKind
+        public var source: EnergySource
+        public var microjoules: UInt64
+        public var watts: Double
+
+        public init(domain: String, kind: DomainKind, source: EnergySource, microjoules: UInt64, watts: Double) {
+            self.domain = domain
+            self.kind = kind
+            self.source = source
+            self.microjoules = microjoules
+            self.watts = watts
+        }
+    }
+
     /// One job, running or ended within the grace period.
     public struct Job: Sendable, Equatable {
         public var id: String
@@ -30,6 +47,9 @@ public struct MetricsSnapshot: Sendable {
         public var watts: Double
         public var cpuMicroseconds: UInt64
         public var co2Grams: Double
+        /// The job's energy per domain kind (floored each), in `DomainKind.allCases` order; kinds
+        /// the job never used are 0 and not exported.
+        public var microjoulesByKind: [UInt64] = []
 
         public init(id: String, name: String, user: String, microjoules: UInt64, watts: Double, cpuMicroseconds: UInt64, co2Grams: Double) {
             self.id = id
@@ -43,6 +63,7 @@ public struct MetricsSnapshot: Sendable {
     }
 
     public var version: String
+    public var domains: [Domain] = []
     public var zones: [Zone] = []
     public var temperatures: [TemperatureReading] = []
     /// Busy share of all CPUs over the last tick, 0 to 1; nil before the first tick.
@@ -53,12 +74,21 @@ public struct MetricsSnapshot: Sendable {
     public var tickSeconds = Histogram.tickSeconds()
     /// How late each tick started against its schedule: the sampler's jitter.
     public var tickLatenessSeconds = Histogram.tickSeconds()
-    /// Failed reads per probe (`rapl`, `procstat`, `cgroup`, `temperature`, `store`).
-    public var probeErrors: [String: UInt64] = [:]
+    /// Failed reads per probe.
+    public var probeErrors: [ProbeKind: UInt64] = [:]
 
     public init(version: String) {
         self.version = version
     }
+}
+
+/// What can fail on a tick, as `ergometer_probe_errors_total{probe}` names it.
+public enum ProbeKind: String, CaseIterable, Sendable, Comparable {
+    case rapl, hwmon, procstat, cgroup, temperature, store
+    /// A tick where the components drew more than the platform meter (`rest` clamped at 0).
+    case platformBelowComponents = "platform_below_components"
+
+    public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// How finely energy may leave the daemon over the network: counters are floored to a

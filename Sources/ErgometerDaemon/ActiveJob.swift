@@ -39,44 +39,96 @@ struct ActiveJob {
     /// to read since (a removed cgroup): a job that used CPU and still reads is not looked at.
     var cpuSinceVanishCheck: UInt64 = 0
     var counterFailedSinceVanishCheck = false
-    /// Energy in this ledger period (`Sampler.ledgerJobs` holds the jobs that ended).
-    var ledgerMicrojoules: UInt64 = 0
+    /// Energy in this ledger period, per domain (`Sampler.ledgerJobs` holds the jobs that ended).
+    var ledgerByDomain: [UInt64] = []
+    /// Energy and its idle share per domain and source, at `domain * sourceCount + source`:
+    /// updated in place each tick, turned into `totals.domains` at a checkpoint.
+    var domainEnergy: [UInt64] = []
+    var domainIdleShare: [UInt64] = []
+    /// Rows restored from the store for domains this run does not have (a GPU taken out).
+    var carriedDomains: [DomainTotal] = []
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
     var intensitySeconds: Double = 0
     var measuredSeconds: Double = 0
     /// The per-minute sample being filled once the job is past its first hour.
     var minuteSample: JobSample?
 
-    /// Closes a tick for this job: its share of the energy into the totals, the CPU counter
-    /// read this tick becomes the baseline, temperatures when read; returns the sample to keep.
+    static let sourceCount = EnergySource.allCases.count
+
+    /// Sizes the per-domain accumulators for the sampler's domains and loads what the store
+    /// had for them (a restart), keeping rows of unknown domains as they were.
+    mutating func adopt(domains: [EnergyDomain]) {
+        ledgerByDomain = [UInt64](repeating: 0, count: domains.count)
+        domainEnergy = [UInt64](repeating: 0, count: domains.count * Self.sourceCount)
+        domainIdleShare = domainEnergy
+        carriedDomains = []
+        for row in totals.domains {
+            guard let index = domains.firstIndex(where: { $0.name == row.domain }) else {
+                carriedDomains.append(row)
+                continue
+            }
+            domainEnergy[index * Self.sourceCount + row.source.ordinal] += UInt64(max(row.energyMicrojoules, 0))
+            domainIdleShare[index * Self.sourceCount + row.source.ordinal] += UInt64(max(row.idleShareMicrojoules, 0))
+        }
+    }
+
+    /// Writes the per-domain accumulators into `totals.domains` (at a checkpoint and the end).
+    mutating func encodeDomains(_ domains: [EnergyDomain]) {
+        var rows = carriedDomains
+        for (index, domain) in domains.enumerated() {
+            for source in EnergySource.allCases {
+                let slot = index * Self.sourceCount + source.ordinal
+                guard domainEnergy[slot] > 0 else { continue }
+                rows.append(DomainTotal(
+                    domain: domain.name, kind: domain.kind, source: source, energyMicrojoules: Int64(domainEnergy[slot]),
+                    idleShareMicrojoules: Int64(domainIdleShare[slot])))
+            }
+        }
+        totals.domains = rows
+    }
+
+    /// Closes a tick for this job (position `job` of the split): its share of each domain into
+    /// the totals, the CPU counter read this tick becomes the baseline, temperatures when read;
+    /// returns the sample to keep.
     mutating func close(
-        tick microjoules: UInt64, idleShare: UInt64, meter: EnergyMeter.Reading, seconds: Double, carbon: CarbonAccounting.TickFactors,
+        _ split: BoxAttribution, job position: Int, readings: [DomainEnergy], seconds: Double, carbon: CarbonAccounting.TickFactors,
         temperatures: [(index: Int, celsius: Double)], start: Double, end: Double
     ) -> JobSample? {
-        add(microjoules: microjoules, idleShare: idleShare, cpuMicroseconds: tickDelta, meter: meter, seconds: seconds, carbon: carbon)
+        let microjoules = add(split, job: position, readings: readings, seconds: seconds, carbon: carbon)
         lastUsage = tickUsage
         cpuSinceVanishCheck &+= tickDelta
-        ledgerMicrojoules += microjoules
         totals.lastUsageMicroseconds = Int64(tickUsage)
         if !temperatures.isEmpty { observe(temperatures) }
         return sample(start: start, end: end, microjoules: microjoules, cpuMicroseconds: tickDelta)
     }
 
-    /// Energy, CPU and carbon of one tick into the running totals.
+    /// Energy, CPU and carbon of one tick into the running totals; returns the tick's energy.
+    /// Domains 0 and 1 are the CPU packages and DRAM (`BoxMeters`).
     mutating func add(
-        microjoules: UInt64, idleShare: UInt64, cpuMicroseconds: UInt64, meter: EnergyMeter.Reading, seconds: Double,
-        carbon: CarbonAccounting.TickFactors
-    ) {
+        _ split: BoxAttribution, job position: Int, readings: [DomainEnergy], seconds: Double, carbon: CarbonAccounting.TickFactors
+    ) -> UInt64 {
+        var microjoules: UInt64 = 0
+        var idleShare: UInt64 = 0
+        for domain in 0..<split.domainCount {
+            let energy = split.job(position, domain: domain)
+            guard energy > 0 else { continue }
+            let idle = split.jobIdleShares[position * split.domainCount + domain]
+            let slot = domain * Self.sourceCount + readings[domain].source.ordinal
+            domainEnergy[slot] += energy
+            domainIdleShare[slot] += idle
+            ledgerByDomain[domain] += energy
+            microjoules += energy
+            idleShare += idle
+        }
+        let package = split.job(position, domain: 0)
+        let dram = split.job(position, domain: 1)
+        totals.packageMicrojoules += Int64(package)
+        totals.dramMicrojoules += Int64(dram)
+        if readings[0].source == .rapl { totals.raplMicrojoules += Int64(package + dram) } else { totals.modelMicrojoules += Int64(package + dram) }
         let joules = Double(microjoules) / 1e6
         totals.energyMicrojoules += Int64(microjoules)
-        if meter.microjoules > 0 {
-            let dramPart = UInt64((Double(microjoules) * Double(meter.dramMicrojoules) / Double(meter.microjoules)).rounded())
-            totals.dramMicrojoules += Int64(min(dramPart, microjoules))
-            totals.packageMicrojoules += Int64(microjoules - min(dramPart, microjoules))
-        }
         totals.idleShareMicrojoules += Int64(idleShare)
-        if meter.source == .rapl { totals.raplMicrojoules += Int64(microjoules) } else { totals.modelMicrojoules += Int64(microjoules) }
-        totals.cpuMicroseconds += Int64(cpuMicroseconds)
+        totals.cpuMicroseconds += Int64(tickDelta)
         totals.co2Grams += joules * carbon.gramsPerJoule
         totals.cost += joules * (carbon.costPerJoule ?? 0)
         totals.currency = carbon.currency
@@ -85,6 +137,7 @@ struct ActiveJob {
         intensitySeconds += carbon.intensity * seconds
         measuredSeconds += seconds
         totals.intensityGramsPerKWh = measuredSeconds > 0 ? intensitySeconds / measuredSeconds : carbon.intensity
+        return microjoules
     }
 
     /// One tick's readings, as (sensor index, °C).

@@ -26,8 +26,10 @@ public actor Sampler {
     let cgroupUnavailable: String?
     let hardware: String
     let model: PowerModel
-    var meter: EnergyMeter
-    var idleLearner = IdlePowerLearner()
+    /// Every meter of the box and its domains.
+    var meters: BoxMeters
+    /// Every joule measured since `ledgerSince` per domain, and its system and idle buckets.
+    var ledger: DomainLedger
 
     var bootID: String
     var lastMonotonic: UInt64
@@ -36,11 +38,13 @@ public actor Sampler {
     /// Busy share of all CPUs over the last tick (0 to 1), for /metrics.
     var lastBusyRatio: Double?
     var ledgerSince: Double
+    /// When the components last exceeded the platform meter and that was said (monotonic ns).
+    var lastPlatformWarning: UInt64 = 0
     var systemMicrojoules: UInt64 = 0
     var idleMicrojoules: UInt64 = 0
-    /// Joules of the jobs of this ledger period that are no longer running (a running job keeps
-    /// its own, `ActiveJob.ledgerMicrojoules`; `ledgerEntries` has both).
-    var ledgerJobs: [String: UInt64] = [:]
+    /// Energy per domain of the jobs of this ledger period that are no longer running (a running
+    /// job keeps its own, `ActiveJob.ledgerByDomain`; `ledgerEntries` has both).
+    var ledgerJobs: [String: [UInt64]] = [:]
     /// Owner uid of each job registered by this process, for the per-user view of the ledger.
     var ledgerOwners: [String: Int] = [:]
     var lastSource: PowerSourceKind
@@ -101,12 +105,15 @@ public actor Sampler {
         let cpu = snapshot.cpuInfo ?? CPUInfo(model: "unknown", logicalCPUs: max(snapshot.cpuStat?.perCPU.count ?? 1, 1), sockets: 1, virtualized: false)
         model = PowerModel.forMachine(cpu: cpu, tdpWatts: configuration.tdpWatts, idleWatts: configuration.idleWatts)
         hardware = Self.fingerprint(cpu: cpu, memory: snapshot.memoryTotalBytes, pci: snapshot.pci)
-        meter = EnergyMeter(sysfs: sysfs, model: model)
-        lastSource = meter.hasRapl ? .rapl : .model
+        let rapl = RaplMeter(sysfs: sysfs, model: model)
+        let (power, powerIssues) = probe.powerSensors(raplCoversCPU: rapl.hasRapl)
+        meters = BoxMeters(rapl: rapl, hwmon: HwmonMeter(counting: power))
+        ledger = DomainLedger(domains: meters.domains)
+        lastSource = rapl.hasRapl ? .rapl : .model
         let interval = configuration.intervalSeconds
-        if let wrap = meter.shortestWrapSeconds, interval > wrap / 2 {
+        if let wrap = rapl.shortestWrapSeconds, interval > wrap / 2 {
             throw ConfigurationError(file: "interval", problems: [
-                "daemon.interval_seconds = \(interval): a RAPL counter here can wrap in \(Int(wrap)) s at \(Int(EnergyMeter.plausibleZoneWatts)) W; sample at least every \(Int(wrap / 2)) s so no wrap goes unseen",
+                "daemon.interval_seconds = \(interval): a RAPL counter here can wrap in \(Int(wrap)) s at \(Int(RaplMeter.plausibleZoneWatts)) W; sample at least every \(Int(wrap / 2)) s so no wrap goes unseen",
             ])
         }
         switch CgroupV2.locate(procfs: procfs) {
@@ -124,9 +131,15 @@ public actor Sampler {
         ledgerSince = lastWall
         lastCheckpoint = lastMonotonic
         nextJobNumber = (try? store?.nextJobNumber()) ?? 1
-        meter.prime(bootID: bootID)
+        meters.prime(bootID: bootID)
         exported = MetricsExportState(resolution: EnergyResolution(joules: configuration.energyResolutionJoules))
         board.setMinimumAge(nanoseconds: UInt64(configuration.metricsPublishSeconds * 1e9))
+        for issue in powerIssues {
+            logger.warning("an hwmon power sensor cannot be read; it is not counted", metadata: ["ergometer.path": "\(issue.path)", "ergometer.reason": "\(issue.message)"])
+        }
+        for domain in meters.domains {
+            logger.info("energy domain", metadata: ["ergometer.domain": "\(domain.name)", "ergometer.kind": "\(domain.kind.rawValue)", "ergometer.reads": "\(domain.detail)"])
+        }
     }
 
     static func busyMicroseconds(_ stat: CPUStat?) -> UInt64 {

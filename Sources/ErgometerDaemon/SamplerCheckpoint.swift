@@ -25,12 +25,14 @@ extension Sampler {
         var index = active.startIndex
         while index != active.endIndex {  // by index: `active.indices` would make every job copy
             active.values[index].encodeTemperatures(sensorKeys: sensorKeys)
+            active.values[index].encodeDomains(meters.domains)
             active.formIndex(after: &index)
         }
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
-            zonesJSON: Self.json(meter.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
-            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource.rawValue)
+            zonesJSON: Self.json(meters.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
+            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource.rawValue,
+            domainsJSON: Self.json(checkpointDomains))
         let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
         do {
             try store.save(
@@ -48,9 +50,18 @@ extension Sampler {
         }
     }
 
+    /// The ledger per domain, as the checkpoint keeps it.
+    var checkpointDomains: [CheckpointDomain] {
+        ledger.domains.indices.map { index in
+            CheckpointDomain(
+                domain: ledger.domains[index].name, kind: ledger.domains[index].kind, source: meters.readings[index].source,
+                measuredMicrojoules: ledger.measured[index], systemMicrojoules: ledger.system[index], idleMicrojoules: ledger.idle[index])
+        }
+    }
+
     func noteStoreFailure(_ error: any Error) {
         let message = "\(error)"
-        exported.count("store")
+        exported.count(.store)
         if storeError != message {
             logger.error("cannot write the job store; sampling goes on in memory and is saved when it can be", metadata: ["ergometer.error": "\(message)"])
         }
@@ -76,14 +87,15 @@ extension Sampler {
             }
             guard let saved = try store.checkpoint(), saved.bootID == bootID else { return }
             let readings = (try? JSONDecoder().decode([String: UInt64].self, from: Data(saved.zonesJSON.utf8))) ?? [:]
-            meter.restore(readings, bootID: bootID)
+            meters.restore(readings, bootID: bootID)
             lastMonotonic = UInt64(saved.monotonicNanoseconds)
             lastWall = saved.wallTime
             lastBusyMicroseconds = UInt64(saved.busyMicroseconds)
             ledgerSince = saved.ledgerSince
             systemMicrojoules = UInt64(saved.systemMicrojoules)
             idleMicrojoules = UInt64(saved.idleMicrojoules)
-            for totals in try store.totals(startedSince: saved.ledgerSince) { ledgerJobs[totals.jobID] = UInt64(totals.energyMicrojoules) }
+            for totals in try store.totals(startedSince: saved.ledgerSince) { ledgerJobs[totals.jobID] = byDomain(totals.domains) }
+            restoreLedger(saved)
             temperaturesDue = true
             for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
                 let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
@@ -91,7 +103,11 @@ extension Sampler {
                 var restored = ActiveJob(
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
                     owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)
-                restored.ledgerMicrojoules = ledgerJobs.removeValue(forKey: job.id) ?? 0
+                restored.adopt(domains: meters.domains)
+                restored.ledgerByDomain = ledgerJobs.removeValue(forKey: job.id) ?? restored.ledgerByDomain
+                // The carbon intensity's time weighting goes on from what the totals hold.
+                restored.measuredSeconds = max(saved.wallTime - job.started, 0)
+                restored.intensitySeconds = totals.intensityGramsPerKWh * restored.measuredSeconds
                 active[job.id] = restored
             }
             logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
@@ -101,6 +117,39 @@ extension Sampler {
         } catch {
             noteStoreFailure(error)
         }
+    }
+}
+
+extension Sampler {
+    /// A job's per-domain rows as energies in this run's domain order (rows of domains this
+    /// run does not have are left out of the ledger; the job's totals keep them).
+    func byDomain(_ rows: [DomainTotal]) -> [UInt64] {
+        var energies = [UInt64](repeating: 0, count: meters.domains.count)
+        for row in rows {
+            if let index = meters.domains.firstIndex(where: { $0.name == row.domain }) { energies[index] += UInt64(max(row.energyMicrojoules, 0)) }
+        }
+        return energies
+    }
+
+    /// The per-domain ledger of the checkpoint; one saved before there were domains held the
+    /// CPU packages only, and continues as the `cpu-package` domain.
+    func restoreLedger(_ saved: Checkpoint) {
+        var measured: [String: UInt64] = [:]
+        var system: [String: UInt64] = [:]
+        var idle: [String: UInt64] = [:]
+        let saved = saved.domains
+        if saved.isEmpty {
+            let jobs = ledgerJobs.values.reduce(0) { $0 + $1.reduce(0, +) }
+            measured["cpu-package"] = systemMicrojoules + idleMicrojoules + jobs
+            system["cpu-package"] = systemMicrojoules
+            idle["cpu-package"] = idleMicrojoules
+        }
+        for domain in saved {
+            measured[domain.domain] = domain.measuredMicrojoules
+            system[domain.domain] = domain.systemMicrojoules
+            idle[domain.domain] = domain.idleMicrojoules
+        }
+        ledger.restore(measured: measured, system: system, idle: idle)
     }
 }
 

@@ -61,7 +61,9 @@ extension Sampler {
             unsavedJobs.append(stored)
             noteStoreFailure(error)
         }
-        active[id] = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
+        var job = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
+        job.adopt(domains: meters.domains)
+        active[id] = job
         temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerOwners[id] = uid
         logger.info("job started", metadata: [
@@ -105,6 +107,7 @@ extension Sampler {
         job.cpuStat?.close()
         if let sample = job.flushMinute() { appendSample(sample) }
         job.encodeTemperatures(sensorKeys: sensorKeys)
+        job.encodeDomains(meters.domains)
         job.stored.ended = lastWall
         job.stored.exitStatus = exitStatus.map(Int.init)
         if case .cgroup = job.tracking, let cgroups {
@@ -113,7 +116,7 @@ extension Sampler {
                 logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])
             }
         }
-        ledgerJobs[id] = job.ledgerMicrojoules
+        ledgerJobs[id] = job.ledgerByDomain
         endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
         jobRowsToUpdate.append(job.stored)

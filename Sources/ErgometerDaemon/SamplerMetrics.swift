@@ -9,7 +9,7 @@ struct MetricsExportState {
     var resolution: EnergyResolution
     var tickSeconds = Histogram.tickSeconds()
     var tickLateness = Histogram.tickSeconds()
-    var probeErrors: [String: UInt64] = ["rapl": 0, "procstat": 0, "cgroup": 0, "temperature": 0, "store": 0]
+    var probeErrors: [ProbeKind: UInt64] = Dictionary(uniqueKeysWithValues: ProbeKind.allCases.map { ($0, 0) })
     var lastPublishNanoseconds: UInt64?
     /// Exported (floored) energy per zone key or job id at the last publication.
     var lastExported: [String: UInt64] = [:]
@@ -20,7 +20,7 @@ struct MetricsExportState {
         self.resolution = resolution
     }
 
-    mutating func count(_ probe: String) {
+    mutating func count(_ probe: ProbeKind) {
         probeErrors[probe, default: 0] += 1
     }
 }
@@ -64,42 +64,56 @@ extension Sampler {
         }
 
         var snapshot = MetricsSnapshot(version: ErgometerVersion.current)
-        for zone in meter.zones {
-            let key = EnergyMeter.key(zone.id)
-            let (microjoules, watts) = export(key, meter.zoneTotals[zone.id] ?? 0)
-            snapshot.zones.append(.init(zone: key, domain: zone.domain.rawValue, socket: zone.socket, source: .rapl, microjoules: microjoules, watts: watts))
+        for (index, domain) in meters.domains.enumerated() {
+            for source in EnergySource.allCases {
+                let total = meters.totals[index * ActiveJob.sourceCount + source.ordinal]
+                // A domain's series for each source it has used, and its current one from the start.
+                guard total > 0 || source == meters.readings[index].source else { continue }
+                let (microjoules, watts) = export("domain:" + domain.name + ":" + source.rawValue, total)
+                snapshot.domains.append(.init(domain: domain.name, kind: domain.kind, source: source, microjoules: microjoules, watts: watts))
+            }
         }
-        if meter.modelTotal > 0 || meter.zones.isEmpty {
-            let (microjoules, watts) = export("model", meter.modelTotal)
-            snapshot.zones.append(.init(zone: "model", domain: "host", socket: nil, source: .model, microjoules: microjoules, watts: watts))
+        for zone in meters.rapl.zones {
+            let key = RaplMeter.key(zone.id)
+            let (microjoules, watts) = export(key, meters.rapl.zoneTotals[zone.id] ?? 0)
+            snapshot.zones.append(.init(zone: key, domain: zone.domain.rawValue, socket: zone.socket, source: .rapl, microjoules: microjoules, watts: watts))
         }
         snapshot.temperatures = currentTemperatures(now: now)
         snapshot.cpuBusyRatio = lastBusyRatio
 
         var jobs: [String: MetricsSnapshot.Job] = [:]
-        func add(_ stored: StoredJob, _ totals: JobTotals, running: Bool) {
+        func add(_ stored: StoredJob, _ totals: JobTotals, byKind: [UInt64], running: Bool) {
             var (microjoules, watts) = export("job:" + stored.id, UInt64(max(totals.energyMicrojoules, 0)))
             if !running { watts = 0 }
-            let row = MetricsSnapshot.Job(
+            var row = MetricsSnapshot.Job(
                 id: stored.jobID, name: stored.name, user: stored.user, microjoules: microjoules, watts: watts,
                 cpuMicroseconds: UInt64(max(totals.cpuMicroseconds, 0)), co2Grams: totals.co2Grams)
+            row.microjoulesByKind = byKind.indices.map { export("job:" + stored.id + ":" + DomainKind.allCases[$0].rawValue, byKind[$0]).0 }
             let key = row.id + "\u{0}" + row.name + "\u{0}" + row.user
             if var same = jobs[key] {  // one fleet-wide job id registered twice here: one series
                 same.microjoules += row.microjoules
                 same.watts += row.watts
                 same.cpuMicroseconds += row.cpuMicroseconds
                 same.co2Grams += row.co2Grams
+                for kind in same.microjoulesByKind.indices { same.microjoulesByKind[kind] += row.microjoulesByKind[kind] }
                 jobs[key] = same
             } else {
                 jobs[key] = row
             }
         }
-        for job in active.values { add(job.stored, job.totals, running: true) }
+        let kindOf = meters.domains.map { domain in DomainKind.allCases.firstIndex(of: domain.kind)! }
+        for job in active.values {
+            var byKind = [UInt64](repeating: 0, count: DomainKind.allCases.count)
+            for slot in job.domainEnergy.indices { byKind[kindOf[slot / ActiveJob.sourceCount]] += job.domainEnergy[slot] }
+            add(job.stored, job.totals, byKind: byKind, running: true)
+        }
         for (id, entry) in exported.ended {
             if entry.leaves <= now {
                 exported.ended.removeValue(forKey: id)
             } else {
-                add(entry.job, entry.totals, running: false)
+                var byKind = [UInt64](repeating: 0, count: DomainKind.allCases.count)
+                for row in entry.totals.domains { byKind[DomainKind.allCases.firstIndex(of: row.kind)!] += UInt64(max(row.energyMicrojoules, 0)) }
+                add(entry.job, entry.totals, byKind: byKind, running: false)
             }
         }
         snapshot.jobs = jobs.values.sorted { ($0.id, $0.name, $0.user) < ($1.id, $1.name, $1.user) }

@@ -60,33 +60,50 @@ extension Sampler {
         return rows.values.sorted { (Int($0.id) ?? 0) > (Int($1.id) ?? 0) }
     }
 
-    /// Every joule measured in this ledger period and where it went. A caller who is not an
-    /// admin sees their own jobs by id and the other users' jobs as one sum, so the buckets
-    /// still add up to the measured energy without naming anyone else's job.
+    /// Every joule measured in this ledger period and where it went, in all and per domain:
+    /// `measured` from the meters' readings, the buckets from the attribution. A caller who is
+    /// not an admin sees their own jobs by id and the other users' jobs as one sum, everything
+    /// floored to the export resolution, `measured` being then the sum of those floored buckets
+    /// (the finer figure is what the floor hides).
     public func ledger(for caller: ControlCaller) -> Ledger {
-        if caller.isAdmin {
-            return Ledger(
-                since: ledgerSince, buckets: .init(jobsMicrojoules: ledgerEntries, systemMicrojoules: systemMicrojoules, idleMicrojoules: idleMicrojoules),
-                source: lastSource.rawValue, storeError: storeError)
-        }
-        var mine: [String: UInt64] = [:]
-        var others: UInt64 = 0
-        for (id, microjoules) in ledgerEntries {
-            if ownerInLedger(id) == caller.uid { mine[id] = microjoules } else { others += microjoules }
-        }
+        let entries = ledgerEntries
         let resolution = exported.resolution
+        func floor(_ microjoules: UInt64) -> UInt64 { caller.isAdmin ? microjoules : resolution.coarsen(microjoules) }
+        func buckets(_ jobs: (String) -> UInt64, system: UInt64, idle: UInt64) -> Ledger.Buckets {
+            if caller.isAdmin {
+                return .init(
+                    jobsMicrojoules: Dictionary(uniqueKeysWithValues: entries.keys.map { ($0, jobs($0)) }), systemMicrojoules: system,
+                    idleMicrojoules: idle)
+            }
+            var mine: [String: UInt64] = [:]
+            var others: UInt64 = 0
+            for id in entries.keys {
+                if ownerInLedger(id) == caller.uid { mine[id] = floor(jobs(id)) } else { others += jobs(id) }
+            }
+            return .init(jobsMicrojoules: mine, systemMicrojoules: floor(system), idleMicrojoules: floor(idle), otherUsersMicrojoules: floor(others))
+        }
+        func total(_ buckets: Ledger.Buckets) -> UInt64 {
+            buckets.jobsMicrojoules.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules + (buckets.otherUsersMicrojoules ?? 0), +)
+        }
+        var domains: [Ledger.Domain] = []
+        for (index, domain) in ledger.domains.enumerated() {
+            let attributed = ledger.isAttributed(index)
+            let domainBuckets = attributed ? buckets({ entries[$0]?[index] ?? 0 }, system: ledger.system[index], idle: ledger.idle[index]) : nil
+            domains.append(Ledger.Domain(
+                domain: domain.name, kind: domain.kind.rawValue, source: meters.readings[index].source.rawValue,
+                measuredMicrojoules: caller.isAdmin || domainBuckets == nil ? floor(ledger.measured[index]) : total(domainBuckets!),
+                buckets: domainBuckets))
+        }
+        let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: systemMicrojoules, idle: idleMicrojoules)
         return Ledger(
-            since: ledgerSince,
-            buckets: .init(
-                jobsMicrojoules: mine.mapValues(resolution.coarsen), systemMicrojoules: resolution.coarsen(systemMicrojoules),
-                idleMicrojoules: resolution.coarsen(idleMicrojoules), otherUsersMicrojoules: resolution.coarsen(others)),
-            source: lastSource.rawValue, storeError: storeError)
+            since: ledgerSince, measuredMicrojoules: caller.isAdmin ? ledger.measuredTotal : total(overall), buckets: overall,
+            source: lastSource.rawValue, storeError: storeError, domains: domains)
     }
 
-    /// Joules of every job of this ledger period, running and ended.
-    var ledgerEntries: [String: UInt64] {
+    /// Energy per domain of every job of this ledger period, running and ended.
+    var ledgerEntries: [String: [UInt64]] {
         var entries = ledgerJobs
-        for (id, job) in active { entries[id] = job.ledgerMicrojoules }
+        for (id, job) in active { entries[id] = job.ledgerByDomain }
         return entries
     }
 

@@ -16,23 +16,23 @@ extension Sampler {
         guard seconds > 0 else { return }
         let tickStart = wallTickStart(wall: wall, seconds: seconds)
         let stat = try? ProcStatReader.read(procfs: procfs, buffer: readBuffer).get()
-        if stat == nil { exported.count("procstat") }
+        if stat == nil { exported.count(.procstat) }
         let busy = Self.busyMicroseconds(stat)
         let busyDelta = busy >= lastBusyMicroseconds ? busy - lastBusyMicroseconds : 0
         let capacity = seconds * 1e6 * Double(max(stat?.perCPU.count ?? 1, 1))
         let busyRatio = capacity > 0 ? min(Double(busyDelta) / capacity, 1) : 0
 
-        let energy = meter.measure(seconds: seconds, busyRatio: busyRatio, bootID: bootID, now: now)
-        if energy.fallbackReason != nil { exported.count("rapl") }
-        if energy.source != lastSource {
-            if energy.source == .model {
-                logger.warning("RAPL unusable, this tick is estimated by the model", metadata: ["ergometer.reason": "\(energy.fallbackReason ?? "no zones")"])
+        meters.measure(MeterTick(seconds: seconds, nanoseconds: now &- lastMonotonic, busyRatio: busyRatio, bootID: bootID, now: now))
+        if meters.rapl.problem != nil { exported.count(.rapl) }
+        if meters.hwmon.problem != nil { exported.count(.hwmon) }
+        if meters.cpuSource != lastSource {
+            if meters.cpuSource == .model {
+                logger.warning("RAPL unusable, this tick is estimated by the model", metadata: ["ergometer.reason": "\(meters.rapl.problem ?? "no zones")"])
             } else {
                 logger.info("RAPL readable again: measuring")
             }
-            lastSource = energy.source
+            lastSource = meters.cpuSource
         }
-        if energy.source == .rapl { idleLearner.observe(watts: Double(energy.microjoules) / 1e6 / seconds) }
 
         // Each job's CPU since the last tick, kept on the job itself (updated in place), and in
         // the order of this walk for the split. Walked by index, not `active.indices`: that view
@@ -43,13 +43,20 @@ extension Sampler {
         var index = active.startIndex
         while index != active.endIndex {
             let delta = readUsage(of: &active.values[index])
-            if delta == nil { exported.count("cgroup") }
+            if delta == nil { exported.count(.cgroup) }
             tickCPU.append(delta ?? 0)
             active.formIndex(after: &index)
         }
-        let split = Attribution.split(
-            energyMicrojoules: energy.microjoules, seconds: seconds, jobCPUMicroseconds: tickCPU,
-            busyCPUMicroseconds: busyDelta, idleWatts: idleWatts, policy: configuration.idlePolicy)
+        let split = BoxAttribution.split(
+            kinds: meters.kinds, energy: meters.readings.map(\.microjoules), seconds: seconds, jobCPUMicroseconds: tickCPU,
+            busyCPUMicroseconds: busyDelta, gpuWeights: [], cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts(),
+            policy: configuration.idlePolicy)
+        ledger.recordMeasured(meters.readings)
+        ledger.recordBuckets(split)
+        if let rest = meters.restIndex {
+            meters.observeRest(microjoules: split.energy[rest], seconds: seconds)
+            if split.componentsBeyondPlatform > 0 { noteComponentsBeyondPlatform(split.componentsBeyondPlatform) }
+        }
 
         let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
@@ -59,16 +66,18 @@ extension Sampler {
         while index != active.endIndex {
             // One access to the job per tick: its totals, counters, temperatures and sample.
             if let sample = active.values[index].close(
-                tick: split.jobs[position], idleShare: split.jobIdleShares[position], meter: energy, seconds: seconds,
-                carbon: carbonFactors, temperatures: temperatures, start: tickStart, end: wall)
+                split, job: position, readings: meters.readings, seconds: seconds, carbon: carbonFactors, temperatures: temperatures,
+                start: tickStart, end: wall)
             {
                 appendSample(sample)
             }
             active.formIndex(after: &index)
             position += 1
         }
-        systemMicrojoules += split.system
-        idleMicrojoules += split.idle
+        for domain in split.system.indices where ledger.isAttributed(domain) {
+            systemMicrojoules += split.system[domain]
+            idleMicrojoules += split.idle[domain]
+        }
         lastMonotonic = now
         lastWall = wall
         lastBusyMicroseconds = busy
@@ -105,9 +114,21 @@ extension Sampler {
         return wall - seconds
     }
 
-    /// Configured idle power, else learned from RAPL, else the model's.
+    /// The CPU domains' idle power: configured, else learned from RAPL, else the model's.
     var idleWatts: Double {
-        configuration.idleWatts ?? (lastSource == .rapl ? idleLearner.idleWatts() : nil) ?? model.idleWatts
+        configuration.idleWatts ?? (lastSource == .rapl ? meters.cpuIdleLearner.idleWatts() : nil) ?? model.idleWatts
+    }
+
+    /// The components drew more than the platform meter this tick (meters disagree, or the
+    /// platform meter averages over a longer window): `rest` is zero, said once a minute.
+    func noteComponentsBeyondPlatform(_ microjoules: UInt64) {
+        exported.count(.platformBelowComponents)
+        let now = MonotonicClock.nanoseconds()
+        guard now &- lastPlatformWarning > 60_000_000_000 || lastPlatformWarning == 0 else { return }
+        lastPlatformWarning = now
+        logger.warning("the components drew more than the platform meter this tick; rest is 0 W", metadata: [
+            "ergometer.excess_joules": "\(Double(microjoules) / 1e6)",
+        ])
     }
 
     /// Reads the job's CPU counter and keeps it, and its increase, on the job (one access per
@@ -150,7 +171,7 @@ extension Sampler {
     /// Reads the sensors now and keeps the reading for /metrics; a failed read is counted.
     func readTemperatures(now: UInt64) -> [TemperatureReading] {
         let result = probe.temperatures()
-        if !result.issues.isEmpty { exported.count("temperature") }
+        if !result.issues.isEmpty { exported.count(.temperature) }
         lastTemperatureRead = now
         lastTemperatures = result.temperatures
         return result.temperatures

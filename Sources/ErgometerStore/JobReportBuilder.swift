@@ -17,14 +17,25 @@ public enum JobReportBuilder {
             energyKWh: CarbonAccounting.kilowattHours(joules: joules),
             energyByDomain: EnergyByDomain(
                 packageJoules: Double(totals.packageMicrojoules) / 1e6, dramJoules: Double(totals.dramMicrojoules) / 1e6,
-                idleShareJoules: Double(totals.idleShareMicrojoules) / 1e6),
+                idleShareJoules: Double(totals.idleShareMicrojoules) / 1e6, gpuJoules: Self.kindJoules(.gpu, in: totals),
+                restJoules: Self.kindJoules(.rest, in: totals)),
             averagePowerWatts: duration > 0 ? joules / duration : 0, peakPowerWatts: totals.peakWatts,
             co2Grams: totals.co2Grams, carbonIntensityGramsPerKWh: totals.intensityGramsPerKWh, pue: totals.pue,
             cost: totals.currency == nil ? nil : totals.cost, currency: totals.currency, source: source(totals),
             tracking: JobTracking(rawValue: job.tracking) ?? .processTree, hardware: job.hardware,
             temperatures: temperatures(totals.temperaturesJSON), flops: totals.flops,
             joulesPerFlop: totals.flops.flatMap { $0 > 0 ? joules / $0 : nil }, processors: job.processors, steps: totals.steps,
-            samples: totals.samples, metrics: decode([String: Double].self, totals.metricsJSON) ?? [:])
+            samples: totals.samples, metrics: decode([String: Double].self, totals.metricsJSON) ?? [:],
+            domains: totals.domains.map { row in
+                DomainEnergyReport(
+                    domain: row.domain, kind: row.kind.rawValue, source: row.source.rawValue, joules: Double(row.energyMicrojoules) / 1e6,
+                    idleShareJoules: Double(row.idleShareMicrojoules) / 1e6)
+            })
+    }
+
+    /// Σ energy of a job's domains of one kind, joules.
+    static func kindJoules(_ kind: DomainKind, in totals: JobTotals) -> Double {
+        Double(totals.domains.reduce(0) { $0 + ($1.kind == kind ? $1.energyMicrojoules : 0) }) / 1e6
     }
 
     public static func summary(job: StoredJob, totals: JobTotals) -> JobSummary {

@@ -1,3 +1,4 @@
+import ErgometerCore
 import GRDB
 import Synchronization
 
@@ -146,7 +147,59 @@ public final class JobStore: Sendable {
                 table.add(column: "progress_sequence", .integer)
             }
         }
+        // v3: energy per domain and source (GPUs, the platform's rest), and the per-domain ledger.
+        // Jobs of earlier versions measured the CPU packages and DRAM only: their rows are
+        // rebuilt from the package, DRAM, RAPL and model columns (the idle share in proportion).
+        migrator.registerMigration("v3") { db in
+            try db.create(table: Self.domainTable) { table in
+                table.column("job", .text).notNull().references(StoredJob.databaseTableName, onDelete: .cascade)
+                table.column("domain", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("source", .text).notNull()
+                table.column("energy_uj", .integer).notNull()
+                table.column("idle_share_uj", .integer).notNull()
+                table.primaryKey(["job", "domain", "source"])
+            }
+            let share = "(CASE WHEN energy_uj > 0 THEN idle_share_uj * %@ / energy_uj ELSE 0 END)"
+            let dramIdle = String(format: share, "dram_uj")
+            let modelIdle = String(format: share, "model_uj")
+            try db.execute(sql: """
+                INSERT INTO \(Self.domainTable) SELECT job, 'dram', 'dram', 'rapl', dram_uj, \(dramIdle) FROM job_totals WHERE dram_uj > 0;
+                INSERT INTO \(Self.domainTable) SELECT job, 'cpu-package', 'cpu-package', 'model', model_uj, \(modelIdle)
+                  FROM job_totals WHERE model_uj > 0;
+                INSERT INTO \(Self.domainTable) SELECT job, 'cpu-package', 'cpu-package', 'rapl', energy_uj - dram_uj - model_uj,
+                  idle_share_uj - \(dramIdle) - \(modelIdle) FROM job_totals WHERE energy_uj - dram_uj - model_uj > 0;
+                """)
+            try db.alter(table: Checkpoint.databaseTableName) { table in
+                table.add(column: "domains", .text).notNull().defaults(to: "{}")
+            }
+        }
         return migrator
+    }
+
+    static let domainTable = "job_domain_energy"
+    static let upsertDomainSQL =
+        "INSERT INTO job_domain_energy (job, domain, kind, source, energy_uj, idle_share_uj) VALUES (?, ?, ?, ?, ?, ?)"
+        + " ON CONFLICT(job, domain, source) DO UPDATE SET energy_uj = excluded.energy_uj, idle_share_uj = excluded.idle_share_uj"
+
+    /// Fills each totals' `domains` from `job_domain_energy` (one query per 500 jobs).
+    static func attachDomains(_ db: Database, to totals: inout [JobTotals]) throws {
+        var position: [String: Int] = [:]
+        for (index, total) in totals.enumerated() { position[total.jobID] = index }
+        for start in stride(from: 0, to: totals.count, by: 500) {
+            let ids = totals[start..<min(start + 500, totals.count)].map(\.jobID)
+            let marks = ids.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM job_domain_energy WHERE job IN (\(marks)) ORDER BY job, domain, source",
+                arguments: StatementArguments(ids))
+            for row in rows {
+                guard let index = position[row["job"]], let kind = DomainKind(rawValue: row["kind"]),
+                    let source = EnergySource(rawValue: row["source"])
+                else { continue }
+                totals[index].domains.append(
+                    DomainTotal(domain: row["domain"], kind: kind, source: source, energyMicrojoules: row["energy_uj"], idleShareMicrojoules: row["idle_share_uj"]))
+            }
+        }
     }
 
     /// The id the next job gets: one more than the largest so far.
@@ -160,6 +213,17 @@ public final class JobStore: Sendable {
         try write { db in
             try job.insert(db)
             try totals.insert(db)
+            try Self.saveDomains(db, of: totals)
+        }
+    }
+
+    static func saveDomains(_ db: Database, of totals: JobTotals) throws {
+        guard !totals.domains.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: upsertDomainSQL)
+        for domain in totals.domains {
+            try upsert.execute(arguments: [
+                totals.jobID, domain.domain, domain.kind.rawValue, domain.source.rawValue, domain.energyMicrojoules, domain.idleShareMicrojoules,
+            ])
         }
     }
 
@@ -176,7 +240,10 @@ public final class JobStore: Sendable {
             // Prepared once per connection and bound column by column: the Codable records
             // cost ~60 allocations a row, and a checkpoint writes hundreds of rows.
             let upsertTotals = try db.cachedStatement(sql: Self.upsertTotalsSQL)
-            for total in totals { try upsertTotals.execute(arguments: Self.arguments(total)) }
+            for total in totals {
+                try upsertTotals.execute(arguments: Self.arguments(total))
+                try Self.saveDomains(db, of: total)
+            }
             let insertSample = try db.cachedStatement(sql: Self.insertSampleSQL)
             for sample in samples {
                 try insertSample.execute(arguments: [sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds])
@@ -218,7 +285,9 @@ public final class JobStore: Sendable {
     public func job(id: String) throws(StoreError) -> (StoredJob, JobTotals)? {
         try read { db in
             guard let job = try StoredJob.fetchOne(db, key: id) else { return nil }
-            return (job, try JobTotals.fetchOne(db, key: id) ?? JobTotals(jobID: id))
+            var totals = [try JobTotals.fetchOne(db, key: id) ?? JobTotals(jobID: id)]
+            try Self.attachDomains(db, to: &totals)
+            return (job, totals[0])
         }
     }
 
@@ -234,7 +303,9 @@ public final class JobStore: Sendable {
             var totals: [String: JobTotals] = [:]
             for start in stride(from: 0, to: jobs.count, by: 1000) {
                 let ids = jobs[start..<min(start + 1000, jobs.count)].map(\.id)
-                for total in try JobTotals.filter(keys: ids).fetchAll(db) { totals[total.jobID] = total }
+                var fetched = try JobTotals.filter(keys: ids).fetchAll(db)
+                try Self.attachDomains(db, to: &fetched)
+                for total in fetched { totals[total.jobID] = total }
             }
             return jobs.map { job in (job, totals[job.id] ?? JobTotals(jobID: job.id)) }
         }
@@ -243,7 +314,10 @@ public final class JobStore: Sendable {
     /// Jobs started in a ledger period (since `since`), for the ledger's job buckets.
     public func totals(startedSince since: Double) throws(StoreError) -> [JobTotals] {
         try read { db in
-            try JobTotals.fetchAll(db, sql: "SELECT job_totals.* FROM job_totals JOIN jobs ON jobs.id = job_totals.job WHERE jobs.started >= ?", arguments: [since])
+            var totals = try JobTotals.fetchAll(
+                db, sql: "SELECT job_totals.* FROM job_totals JOIN jobs ON jobs.id = job_totals.job WHERE jobs.started >= ?", arguments: [since])
+            try Self.attachDomains(db, to: &totals)
+            return totals
         }
     }
 

@@ -1,4 +1,6 @@
+public import ErgometerCore
 public import GRDB
+import Foundation
 
 /// A job as registered: who, what, how it is measured. Row of `jobs`.
 public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
@@ -92,6 +94,9 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var metricsJSON: String
     /// The sequence number of the last progress report applied (reports are applied once).
     public var progressSequence: Int64?
+    /// The job's energy per domain and source (rows of `job_domain_energy`); their energies sum
+    /// to `energyMicrojoules`.
+    public var domains: [DomainTotal] = []
 
     public init(jobID: String) {
         self.jobID = jobID
@@ -124,6 +129,49 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
             lastUsageMicroseconds = "last_usage_usec", temperaturesJSON = "temperatures",
             intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops, steps, samples, metricsJSON = "metrics",
             progressSequence = "progress_sequence"
+    }
+}
+
+/// A job's energy in one domain from one source. Row of `job_domain_energy`.
+public struct DomainTotal: Codable, Sendable, Equatable {
+    /// The domain's name (`cpu-package`, `gpu-0000:03:00.0`, `rest`).
+    public var domain: String
+    public var kind: DomainKind
+    public var source: EnergySource
+    public var energyMicrojoules: Int64
+    /// The part of it that was the domain's idle power (proportional policy).
+    public var idleShareMicrojoules: Int64
+
+    public init(domain: String, kind: DomainKind, source: EnergySource, energyMicrojoules: Int64, idleShareMicrojoules: Int64) {
+        self.domain = domain
+        self.kind = kind
+        self.source = source
+        self.energyMicrojoules = energyMicrojoules
+        self.idleShareMicrojoules = idleShareMicrojoules
+    }
+}
+
+/// One domain of the ledger at a checkpoint: what its meter measured, and its system and idle
+/// buckets (the jobs' buckets are their `DomainTotal`s).
+public struct CheckpointDomain: Codable, Sendable, Equatable {
+    public var domain: String
+    public var kind: DomainKind
+    public var source: EnergySource
+    public var measuredMicrojoules: UInt64
+    public var systemMicrojoules: UInt64
+    public var idleMicrojoules: UInt64
+
+    public init(domain: String, kind: DomainKind, source: EnergySource, measuredMicrojoules: UInt64, systemMicrojoules: UInt64, idleMicrojoules: UInt64) {
+        self.domain = domain
+        self.kind = kind
+        self.source = source
+        self.measuredMicrojoules = measuredMicrojoules
+        self.systemMicrojoules = systemMicrojoules
+        self.idleMicrojoules = idleMicrojoules
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case domain, kind, source, measuredMicrojoules = "measured_uj", systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj"
     }
 }
 
@@ -169,11 +217,19 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var systemMicrojoules: Int64
     public var idleMicrojoules: Int64
     public var source: String
+    /// The ledger per domain (`[CheckpointDomain]` as JSON; `{}` in checkpoints from before domains).
+    public var domainsJSON: String
+
+    /// The ledger per domain; empty for a checkpoint from before domains.
+    public var domains: [CheckpointDomain] {
+        (try? JSONDecoder().decode([CheckpointDomain].self, from: Data(domainsJSON.utf8))) ?? []
+    }
 
     public init(
         bootID: String, wallTime: Double, ledgerSince: Double, monotonicNanoseconds: Int64, zonesJSON: String,
-        busyMicroseconds: Int64, systemMicrojoules: Int64, idleMicrojoules: Int64, source: String
+        busyMicroseconds: Int64, systemMicrojoules: Int64, idleMicrojoules: Int64, source: String, domainsJSON: String = "{}"
     ) {
+        self.domainsJSON = domainsJSON
         self.bootID = bootID
         self.wallTime = wallTime
         self.ledgerSince = ledgerSince
@@ -188,6 +244,6 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
     enum CodingKeys: String, CodingKey {
         case bootID = "boot_id", wallTime = "wall_time", ledgerSince = "ledger_since",
             monotonicNanoseconds = "monotonic_ns", zonesJSON = "zones", busyMicroseconds = "busy_usec",
-            systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj", source
+            systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj", source, domainsJSON = "domains"
     }
 }

@@ -73,6 +73,8 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var steps: Int64?
     public var samples: Int64?
     public var metrics: [String: Double]
+    /// The job's energy per domain and source (CPU packages, DRAM, each GPU, the rest).
+    public var domains: [DomainEnergyReport] = []
 
     public init(
         id: String, jobID: String, name: String, user: String, command: [String], labels: [String: String], started: Double,
@@ -81,8 +83,9 @@ public struct JobReport: Codable, Sendable, Equatable {
         peakPowerWatts: Double, co2Grams: Double, carbonIntensityGramsPerKWh: Double, pue: Double, cost: Double?,
         currency: String?, source: String, tracking: JobTracking, hardware: String, temperatures: [TemperatureSummary],
         flops: Double?, joulesPerFlop: Double?, processors: Int? = nil, steps: Int64? = nil, samples: Int64? = nil,
-        metrics: [String: Double] = [:]
+        metrics: [String: Double] = [:], domains: [DomainEnergyReport] = []
     ) {
+        self.domains = domains
         self.id = id
         self.jobID = jobID
         self.name = name
@@ -123,25 +126,64 @@ public struct JobReport: Codable, Sendable, Equatable {
             energyJoules = "energy_joules", energyKWh = "energy_kwh", energyByDomain = "energy_by_domain",
             averagePowerWatts = "average_power_watts", peakPowerWatts = "peak_power_watts", co2Grams = "co2_grams",
             carbonIntensityGramsPerKWh = "carbon_intensity_g_per_kwh", pue, cost, currency, source, tracking, hardware,
-            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics
+            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics, domains
     }
 }
 
-/// A job's energy split by where it was measured.
+/// One line of a report's `domains`: energy of one domain from one source.
+public struct DomainEnergyReport: Codable, Sendable, Equatable {
+    /// `cpu-package`, `dram`, `gpu-0000:03:00.0`, `rest`.
+    public var domain: String
+    /// `cpu-package`, `dram`, `gpu`, `rest` (the domain kinds of DESIGN.md).
+    public var kind: String
+    /// `rapl`, `hwmon-energy`, `hwmon-power`, `nvml-energy`, `nvml-power` or `model`.
+    public var source: String
+    public var joules: Double
+    public var idleShareJoules: Double
+
+    public init(domain: String, kind: String, source: String, joules: Double, idleShareJoules: Double) {
+        self.domain = domain
+        self.kind = kind
+        self.source = source
+        self.joules = joules
+        self.idleShareJoules = idleShareJoules
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case domain, kind, source, joules, idleShareJoules = "idle_share_joules"
+    }
+}
+
+/// A job's energy split by where it was measured: CPU packages, DRAM, GPUs, and the `rest`
+/// the box's own meter saw beyond its components.
 public struct EnergyByDomain: Codable, Sendable, Equatable {
     public var packageJoules: Double
     public var dramJoules: Double
     /// The part of the job's energy that was the box's idle power (proportional policy).
     public var idleShareJoules: Double
+    public var gpuJoules: Double
+    public var restJoules: Double
 
-    public init(packageJoules: Double, dramJoules: Double, idleShareJoules: Double) {
+    public init(packageJoules: Double, dramJoules: Double, idleShareJoules: Double, gpuJoules: Double = 0, restJoules: Double = 0) {
         self.packageJoules = packageJoules
         self.dramJoules = dramJoules
         self.idleShareJoules = idleShareJoules
+        self.gpuJoules = gpuJoules
+        self.restJoules = restJoules
     }
 
     enum CodingKeys: String, CodingKey {
-        case packageJoules = "package_joules", dramJoules = "dram_joules", idleShareJoules = "idle_share_joules"
+        case packageJoules = "package_joules", dramJoules = "dram_joules", idleShareJoules = "idle_share_joules",
+            gpuJoules = "gpu_joules", restJoules = "rest_joules"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        packageJoules = try container.decode(Double.self, forKey: .packageJoules)
+        dramJoules = try container.decode(Double.self, forKey: .dramJoules)
+        idleShareJoules = try container.decode(Double.self, forKey: .idleShareJoules)
+        gpuJoules = try container.decodeIfPresent(Double.self, forKey: .gpuJoules) ?? 0  // older ergod
+        restJoules = try container.decodeIfPresent(Double.self, forKey: .restJoules) ?? 0
     }
 }
 
@@ -165,13 +207,42 @@ public struct TemperatureSummary: Codable, Sendable, Equatable {
 }
 
 /// `ergo ledger`: every joule measured since ergod started (or in the standalone run), and
-/// where it went. `measured_joules` equals the sum of the buckets exactly (in microjoules).
+/// where it went. `measured_microjoules` is what the meters read (Σ of the attributed domains'
+/// deltas, kept apart from the attribution); the buckets, what the attribution gave out; the
+/// two agree exactly when the accounting is right (checked by the tests, not assumed here).
 public struct Ledger: Codable, Sendable, Equatable {
     public var since: Double
     public var measuredJoules: Double
     public var measuredMicrojoules: UInt64
     public var buckets: Buckets
     public var source: String
+    /// The same per domain (CPU packages, DRAM, each GPU, `rest`, and the platform meter,
+    /// measured only).
+    public var domains: [Domain] = []
+
+    /// One domain of the ledger.
+    public struct Domain: Codable, Sendable, Equatable {
+        public var domain: String
+        public var kind: String
+        /// The source of its last tick.
+        public var source: String
+        public var measuredMicrojoules: UInt64
+        /// nil for a domain that is measured, never attributed (the platform meter: its energy
+        /// is the components' plus `rest`).
+        public var buckets: Buckets?
+
+        public init(domain: String, kind: String, source: String, measuredMicrojoules: UInt64, buckets: Buckets?) {
+            self.domain = domain
+            self.kind = kind
+            self.source = source
+            self.measuredMicrojoules = measuredMicrojoules
+            self.buckets = buckets
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case domain, kind, source, measuredMicrojoules = "measured_microjoules", buckets
+        }
+    }
     /// Set while the store cannot be written: samples are kept in memory meanwhile.
     public var storeError: String?
 
@@ -204,18 +275,18 @@ public struct Ledger: Codable, Sendable, Equatable {
         }
     }
 
-    public init(since: Double, buckets: Buckets, source: String, storeError: String?) {
+    public init(since: Double, measuredMicrojoules: UInt64, buckets: Buckets, source: String, storeError: String?, domains: [Domain] = []) {
         self.since = since
         self.buckets = buckets
         self.source = source
         self.storeError = storeError
-        measuredMicrojoules = buckets.jobsMicrojoules.values.reduce(
-            buckets.systemMicrojoules + buckets.idleMicrojoules + (buckets.otherUsersMicrojoules ?? 0), +)
+        self.measuredMicrojoules = measuredMicrojoules
         measuredJoules = Double(measuredMicrojoules) / 1e6
+        self.domains = domains
     }
 
     enum CodingKeys: String, CodingKey {
         case since, measuredJoules = "measured_joules", measuredMicrojoules = "measured_microjoules", buckets, source,
-            storeError = "store_error"
+            storeError = "store_error", domains
     }
 }

@@ -9,6 +9,13 @@ import Testing
 struct MetricsExpositionTests {
     static func snapshot(jobs: Int) -> MetricsSnapshot {
         var snapshot = MetricsSnapshot(version: "0.0-test")
+        snapshot.domains = [
+            .init(domain: "cpu-package", kind: .cpuPackage, source: .rapl, microjoules: 123_456_000, watts: 41.5),
+            .init(domain: "dram", kind: .dram, source: .rapl, microjoules: 7_000, watts: 2.25),
+            .init(domain: "gpu-0000:03:00.0", kind: .gpu, source: .hwmonPower, microjoules: 450_000_000, watts: 45),
+            .init(domain: "platform", kind: .platform, source: .hwmonPower, microjoules: 900_000_000, watts: 310),
+            .init(domain: "rest", kind: .rest, source: .hwmonPower, microjoules: 326_537_000, watts: 221.25),
+        ]
         snapshot.zones = [
             .init(zone: "intel-rapl:0", domain: "package", socket: 0, source: .rapl, microjoules: 123_456_000, watts: 41.5),
             .init(zone: "intel-rapl:0:0", domain: "dram", socket: 0, source: .rapl, microjoules: 7_000, watts: 2.25),
@@ -17,16 +24,19 @@ struct MetricsExpositionTests {
         snapshot.cpuBusyRatio = 0.5
         let hostile = ["plain", "with \"quotes\"", "back\\slash", "new\nline", "ünïcødé ✓", "", "{braces}=,"]
         for index in 0..<jobs {
-            snapshot.jobs.append(.init(
+            var job = MetricsSnapshot.Job(
                 id: "box-\(index)", name: hostile[index % hostile.count] + " \(index)", user: hostile[(index + 3) % hostile.count],
                 microjoules: UInt64(index) * 1_000_000, watts: Double(index) / 10, cpuMicroseconds: UInt64(index) * 250_000,
-                co2Grams: Double(index) * 0.125))
+                co2Grams: Double(index) * 0.125)
+            // cpu-package, dram, gpu, platform (never a job's), rest, other
+            job.microjoulesByKind = [UInt64(index) * 600_000, UInt64(index) * 100_000, UInt64(index) * 200_000, 0, UInt64(index) * 100_000, 0]
+            snapshot.jobs.append(job)
         }
         snapshot.idleMicrojoules = 5_000_000
         snapshot.systemMicrojoules = 1_000
         snapshot.tickSeconds.observe(0.00004)
         snapshot.tickLatenessSeconds.observe(0.0002)
-        snapshot.probeErrors = ["rapl": 2, "store": 0]
+        snapshot.probeErrors = [.rapl: 2, .store: 0, .hwmon: 1]
         return snapshot
     }
 
@@ -42,13 +52,20 @@ struct MetricsExpositionTests {
         let samples = PrometheusSample.parse(String(decoding: MetricsExposition.render(snapshot), as: UTF8.self))
         for job in snapshot.jobs {
             let series = samples.filter { $0.labels["job_id"] == job.id }
-            let energy = series.first { $0.name == "ergometer_job_energy_joules_total" }
-            #expect(energy?.value == Double(job.microjoules) / 1e6)
-            #expect(energy?.labels["user"] == job.user.replacingOccurrences(of: "\n", with: "n"), "the parser keeps escapes' letters")
+            let energy = series.filter { $0.name == "ergometer_job_energy_joules_total" }
+            let expectedKinds: Set<String> = job.microjoules == 0 ? [] : ["cpu-package", "dram", "gpu", "rest"]
+            #expect(Set(energy.compactMap { $0.labels["kind"] }) == expectedKinds, "a series per kind the job used")
+            #expect(abs(energy.reduce(0) { $0 + $1.value } - Double(job.microjoules) / 1e6) < 1e-9, "the kinds sum to the job's energy")
+            #expect(energy.allSatisfy { $0.labels["user"] == job.user.replacingOccurrences(of: "\n", with: "n") }, "the parser keeps escapes' letters")
             #expect(series.first { $0.name == "ergometer_job_cpu_seconds_total" }?.value == Double(job.cpuMicroseconds) / 1e6)
             #expect(series.first { $0.name == "ergometer_job_co2_grams_total" }?.value == job.co2Grams)
         }
-        #expect(samples.first { $0.name == "ergometer_energy_joules_total" && $0.labels["zone"] == "intel-rapl:0" }?.value == 123.456)
+        #expect(samples.first { $0.name == "ergometer_rapl_zone_energy_joules_total" && $0.labels["zone"] == "intel-rapl:0" }?.value == 123.456)
+        let domains = samples.filter { $0.name == "ergometer_energy_joules_total" }
+        #expect(domains.map { "\($0.labels["domain"]!) \($0.labels["kind"]!) \($0.labels["source"]!)" } == [
+            "cpu-package cpu-package rapl", "dram dram rapl", "gpu-0000:03:00.0 gpu hwmon-power", "platform platform hwmon-power", "rest rest hwmon-power",
+        ])
+        #expect(samples.first { $0.name == "ergometer_power_watts" && $0.labels["domain"] == "rest" }?.value == 221.25)
         #expect(samples.first { $0.name == "ergometer_probe_errors_total" && $0.labels["probe"] == "rapl" }?.value == 2)
         #expect(samples.first { $0.name == "ergometer_build_info" }?.labels["version"] == "0.0-test")
     }

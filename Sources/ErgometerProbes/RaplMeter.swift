@@ -1,33 +1,39 @@
-import ErgometerCore
-import ErgometerProbes
+public import ErgometerCore
 
-/// The host's energy between two ticks: RAPL packages + DRAM when every one of those counters
-/// can be read and subtracted, else the power model for that tick (marked `model`).
-struct EnergyMeter {
-    /// One tick's host energy.
-    struct Reading {
-        var microjoules: UInt64
-        var packageMicrojoules: UInt64
-        var dramMicrojoules: UInt64
-        var source: PowerSourceKind
+/// The CPU packages' and DRAM's energy between two ticks, as two domains (`cpu-package`: every
+/// package summed; `dram`): RAPL when every one of those counters can be read and subtracted,
+/// else the power model for that tick (source `model`, all of it in `cpu-package`).
+public struct RaplMeter: EnergyMeter {
+    /// One tick's energy.
+    public struct Reading: Sendable {
+        public var microjoules: UInt64
+        public var packageMicrojoules: UInt64
+        public var dramMicrojoules: UInt64
+        public var source: EnergySource
         /// Why the model was used though RAPL zones exist (a zone vanished, a counter reset).
-        var fallbackReason: String?
+        public var fallbackReason: String?
     }
 
+    public let domains = [
+        EnergyDomain(name: "cpu-package", kind: .cpuPackage, detail: "RAPL packages, else the power model"),
+        EnergyDomain(name: "dram", kind: .dram, detail: "RAPL DRAM"),
+    ]
     let sysfs: SysFS
-    let model: PowerModel
+    public let model: PowerModel
     /// Zones summed into host energy, found at start and again after a read fails.
-    private(set) var zones: [PowercapZone] = []
+    public private(set) var zones: [PowercapZone] = []
     private(set) var last: [PowercapZoneID: EnergyCounterReading] = [:]
     private var rediscoverAfterNanoseconds: UInt64 = 0
     /// Energy counted per zone since ergod started (what /metrics exports per zone).
-    private(set) var zoneTotals: [PowercapZoneID: UInt64] = [:]
+    public private(set) var zoneTotals: [PowercapZoneID: UInt64] = [:]
     /// Energy of the ticks the model estimated.
-    private(set) var modelTotal: UInt64 = 0
+    public private(set) var modelTotal: UInt64 = 0
+    /// Why the last tick was estimated though RAPL zones exist.
+    public private(set) var problem: String?
     /// Highest power a single zone is believed able to draw; a wrap implying more is a reset.
-    static let plausibleZoneWatts = 4000.0
+    public static let plausibleZoneWatts = 4000.0
 
-    init(sysfs: SysFS, model: PowerModel) {
+    public init(sysfs: SysFS, model: PowerModel) {
         self.sysfs = sysfs
         self.model = model
         zones = Self.hostZones(sysfs: sysfs)
@@ -37,15 +43,15 @@ struct EnergyMeter {
         PowercapReader(sysfs: sysfs).discover().zones.filter { !$0.id.isDuplicateInterface && ($0.domain == .package || $0.domain == .dram) }
     }
 
-    var hasRapl: Bool { !zones.isEmpty }
+    public var hasRapl: Bool { !zones.isEmpty }
 
     /// The shortest time in which a zone's counter could wrap twice unseen, at plausible power.
-    var shortestWrapSeconds: Double? {
+    public var shortestWrapSeconds: Double? {
         zones.compactMap { $0.maxEnergyRangeMicrojoules }.map { Double($0) / 1e6 / Self.plausibleZoneWatts }.min()
     }
 
     /// Restores the counter readings saved at a checkpoint (same boot only).
-    mutating func restore(_ readings: [String: UInt64], bootID: String) {
+    public mutating func restore(_ readings: [String: UInt64], bootID: String) {
         for zone in zones {
             guard let value = readings[Self.key(zone.id)] else { continue }
             last[zone.id] = EnergyCounterReading(microjoules: value, maxRangeMicrojoules: zone.maxEnergyRangeMicrojoules, bootID: bootID)
@@ -53,16 +59,16 @@ struct EnergyMeter {
     }
 
     /// The readings to save at a checkpoint.
-    var savedReadings: [String: UInt64] {
+    public var savedReadings: [String: UInt64] {
         Dictionary(uniqueKeysWithValues: last.map { (Self.key($0.key), $0.value.microjoules) })
     }
 
-    static func key(_ id: PowercapZoneID) -> String {
+    public static func key(_ id: PowercapZoneID) -> String {
         id.controlType + ":" + id.path.map { String($0, radix: 16) }.joined(separator: ":")
     }
 
     /// Reads every counter to set the baseline of the next `measure`.
-    mutating func prime(bootID: String) {
+    public mutating func prime(bootID: String) {
         for zone in zones {
             if case .success(let value) = zone.readEnergy() {
                 last[zone.id] = EnergyCounterReading(microjoules: value, maxRangeMicrojoules: zone.maxEnergyRangeMicrojoules, bootID: bootID)
@@ -73,7 +79,14 @@ struct EnergyMeter {
     /// Reads every zone now and returns the host energy since the previous reading. When any
     /// counted zone cannot be read or subtracted, the whole tick is estimated by the model, so
     /// the tick's figure has one source.
-    mutating func measure(seconds: Double, busyRatio: Double, bootID: String, now: UInt64) -> Reading {
+    public mutating func measure(_ tick: MeterTick, into readings: inout [DomainEnergy], at offset: Int) {
+        let reading = measure(seconds: tick.seconds, busyRatio: tick.busyRatio, bootID: tick.bootID, now: tick.now)
+        problem = reading.fallbackReason
+        readings[offset] = DomainEnergy(microjoules: reading.packageMicrojoules, source: reading.source)
+        readings[offset + 1] = DomainEnergy(microjoules: reading.dramMicrojoules, source: reading.source)
+    }
+
+    public mutating func measure(seconds: Double, busyRatio: Double, bootID: String, now: UInt64) -> Reading {
         if now >= rediscoverAfterNanoseconds && (zones.isEmpty || zones.count != last.count) {
             zones = Self.hostZones(sysfs: sysfs)
             rediscoverAfterNanoseconds = now + 10_000_000_000

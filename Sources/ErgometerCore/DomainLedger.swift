@@ -1,0 +1,78 @@
+/// Every joule measured since the ledger began, per domain, and where it went (DESIGN.md,
+/// "the ledger"): `measured` is the sum of the meters' deltas, recorded from the readings;
+/// `system` and `idle` (and the jobs' buckets, which their owners keep) from the attribution.
+/// The two are kept apart so a test can compare them: neither is derived from the other.
+public struct DomainLedger: Equatable, Sendable {
+    public private(set) var domains: [EnergyDomain]
+    public private(set) var measured: [UInt64]
+    public private(set) var system: [UInt64]
+    public private(set) var idle: [UInt64]
+    /// Ticks where the components drew more than the platform meter, and by how much in all.
+    public private(set) var componentsBeyondPlatformTicks: UInt64 = 0
+    public private(set) var componentsBeyondPlatformMicrojoules: UInt64 = 0
+
+    public init(domains: [EnergyDomain]) {
+        self.domains = domains
+        measured = [UInt64](repeating: 0, count: domains.count)
+        system = measured
+        idle = measured
+    }
+
+    /// A tick's readings, in domain order. `rest` is worked out here from the platform and
+    /// component readings (clamped at zero), not taken from the attribution.
+    public mutating func recordMeasured(_ energy: [DomainEnergy]) {
+        var platform: UInt64 = 0
+        var components: UInt64 = 0
+        var restIndex: Int?
+        for (index, domain) in domains.enumerated() {
+            switch domain.kind {
+            case .rest:
+                restIndex = index
+                continue
+            case .platform: platform += energy[index].microjoules
+            case .cpuPackage, .dram, .gpu: components += energy[index].microjoules
+            case .other: break
+            }
+            measured[index] += energy[index].microjoules
+        }
+        if let restIndex {
+            if components > platform {
+                componentsBeyondPlatformTicks += 1
+                componentsBeyondPlatformMicrojoules += components - platform
+            } else {
+                measured[restIndex] += platform - components
+            }
+        }
+    }
+
+    /// A tick's `system` and `idle` buckets.
+    public mutating func recordBuckets(_ tick: BoxAttribution) {
+        for index in domains.indices {
+            system[index] += tick.system[index]
+            idle[index] += tick.idle[index]
+        }
+    }
+
+    /// Continues a ledger saved at a checkpoint: figures of domains of the same name.
+    public mutating func restore(measured savedMeasured: [String: UInt64], system savedSystem: [String: UInt64], idle savedIdle: [String: UInt64]) {
+        for (index, domain) in domains.enumerated() {
+            measured[index] = savedMeasured[domain.name] ?? 0
+            system[index] = savedSystem[domain.name] ?? 0
+            idle[index] = savedIdle[domain.name] ?? 0
+        }
+    }
+
+    /// The domains whose buckets make up the box's energy: components and `rest`.
+    public func isAttributed(_ index: Int) -> Bool {
+        switch domains[index].kind {
+        case .cpuPackage, .dram, .gpu, .rest: true
+        case .platform, .other: false
+        }
+    }
+
+    /// Σ measured over the attributed domains: with a platform meter, the platform's energy
+    /// (unless the components exceeded it on some ticks).
+    public var measuredTotal: UInt64 {
+        domains.indices.reduce(0) { isAttributed($1) ? $0 + measured[$1] : $0 }
+    }
+}

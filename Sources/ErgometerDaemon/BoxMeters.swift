@@ -1,0 +1,87 @@
+import ErgometerCore
+import ErgometerProbes
+
+/// Measurement, one owner: every meter of the box (RAPL with its model fallback, the hwmon
+/// GPUs and platform meter), their domains in one list, and, where a platform meter exists, a
+/// `rest` domain at the end (platform − components, worked out by the attribution and the
+/// ledger). Each tick reads every meter into one reused array.
+struct BoxMeters {
+    var rapl: RaplMeter
+    var hwmon: HwmonMeter
+    /// Every domain: RAPL's two first (`cpu-package`, `dram`), then hwmon's, then `rest`.
+    let domains: [EnergyDomain]
+    let kinds: [DomainKind]
+    /// The last tick's energy per domain (`rest` left at zero: the attribution fills it in).
+    private(set) var readings: [DomainEnergy]
+    /// Idle power learned per domain from its own readings; the CPU domains learn together
+    /// (`cpuIdleLearner`), as the host figure did.
+    private(set) var cpuIdleLearner = IdlePowerLearner()
+    private(set) var idleLearners: [IdlePowerLearner]
+    /// Index of `rest`, when there is a platform meter.
+    let restIndex: Int?
+    /// Energy per domain and source since ergod started, at `domain * sourceCount + source`
+    /// (what /metrics exports).
+    private(set) var totals: [UInt64]
+
+    static let raplDomains = 0..<2
+
+    init(rapl: RaplMeter, hwmon: HwmonMeter) {
+        self.rapl = rapl
+        self.hwmon = hwmon
+        var domains = rapl.domains + hwmon.domains
+        let hasPlatform = domains.contains { $0.kind == .platform }
+        restIndex = hasPlatform ? domains.count : nil
+        if hasPlatform { domains.append(EnergyDomain(name: "rest", kind: .rest, detail: "platform − components: fans, disks, NICs, PSU loss")) }
+        self.domains = domains
+        kinds = domains.map(\.kind)
+        readings = domains.map { _ in DomainEnergy(microjoules: 0, source: .model) }
+        if let restIndex { readings[restIndex].source = hwmon.source(ofDomain: hwmon.domains.firstIndex { $0.kind == .platform }!) }
+        idleLearners = domains.map { _ in IdlePowerLearner() }
+        totals = [UInt64](repeating: 0, count: domains.count * EnergySource.allCases.count)
+    }
+
+    mutating func prime(bootID: String) {
+        rapl.prime(bootID: bootID)
+        hwmon.prime(bootID: bootID)
+    }
+
+    /// Reads every meter for the tick and learns each domain's idle power from it.
+    mutating func measure(_ tick: MeterTick) {
+        rapl.measure(tick, into: &readings, at: 0)
+        hwmon.measure(tick, into: &readings, at: rapl.domains.count)
+        for index in readings.indices where index != restIndex {
+            totals[index * EnergySource.allCases.count + readings[index].source.ordinal] += readings[index].microjoules
+        }
+        guard tick.seconds > 0 else { return }
+        if readings[0].source == .rapl {
+            cpuIdleLearner.observe(watts: Double(readings[0].microjoules + readings[1].microjoules) / 1e6 / tick.seconds)
+        }
+        for index in rapl.domains.count..<readings.count where index != restIndex {
+            idleLearners[index].observe(watts: Double(readings[index].microjoules) / 1e6 / tick.seconds)
+        }
+    }
+
+    /// Idle power of each domain: learned from its readings (from the first one on: a GPU's
+    /// lowest power so far is a better guess than none); `rest` learns from what the ledger saw.
+    func idleWatts() -> [Double] {
+        idleLearners.map { $0.idleWatts(minimumObservations: 1) ?? 0 }
+    }
+
+    /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
+    mutating func observeRest(microjoules: UInt64, seconds: Double) {
+        guard let restIndex else { return }
+        totals[restIndex * EnergySource.allCases.count + readings[restIndex].source.ordinal] += microjoules
+        guard seconds > 0 else { return }
+        idleLearners[restIndex].observe(watts: Double(microjoules) / 1e6 / seconds)
+    }
+
+    /// The source of the CPU domains this tick (`rapl`, or `model` when RAPL could not be used).
+    var cpuSource: EnergySource { readings[0].source }
+
+    var savedReadings: [String: UInt64] { rapl.savedReadings.merging(hwmon.savedReadings) { a, _ in a } }
+
+    mutating func restore(_ saved: [String: UInt64], bootID: String) {
+        rapl.restore(saved, bootID: bootID)
+        hwmon.restore(saved, bootID: bootID)
+    }
+}
