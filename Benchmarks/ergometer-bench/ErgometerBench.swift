@@ -55,11 +55,23 @@ struct ErgometerBench: AsyncParsableCommand {
                 sink &+= split.jobs.count
             })
         }
+        var ticks: [String: Measurement] = [:]
         for jobs in [1, 100, 1000] where wanted("sampler tick, \(jobs) job(s)") {
             let fixture = try await SamplerFixture(fixtures: fixtures, jobs: jobs)
-            rows.append(await Harness.measure("sampler tick, \(jobs) job(s)", iterations: iterations(jobs >= 1000 ? 200 : 1000), setup: fixture.advance) {
+            let row = await Harness.measure("sampler tick, \(jobs) job(s)", iterations: iterations(jobs >= 1000 ? 200 : 1000), setup: fixture.advance) {
                 await fixture.sampler.tick()
-            })
+            }
+            ticks[row.name] = row
+            rows.append(row)
+        }
+        let metered = "sampler tick, 100 job(s), RAPL + hwmon meters (GPU gauge, 2 GPU counters, platform meter, rest)"
+        if wanted(metered) {
+            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, tree: "gpu-box")
+            let row = await Harness.measure(metered, iterations: iterations(1000), setup: fixture.advance) {
+                await fixture.sampler.tick()
+            }
+            ticks["metered"] = row
+            rows.append(row)
         }
         if wanted("checkpoint") {
             // What a checkpoint writes at the defaults (every 5 s, 1 s ticks): 100 jobs' totals
@@ -114,6 +126,9 @@ struct ErgometerBench: AsyncParsableCommand {
         let widths = (0..<table[0].count).map { column in table.map { $0[column].count }.max() ?? 0 }
         for row in table {
             print("  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        if let plain = ticks["sampler tick, 100 job(s)"], let metered = ticks["metered"] {
+            print("  the 100-job tick with the hwmon meters: \(fixed(metered.medianMicroseconds / plain.medianMicroseconds, 2)) × the RAPL-only tick (goal ≤ 1.2 ×)")
         }
         if sink == Int.min { print(sink) }
     }

@@ -16,13 +16,15 @@ final class SamplerFixture {
     let jobs: Int
     private var usage: UInt64 = 1_000_000
 
-    init(fixtures: String, jobs: Int) async throws {
+    /// - Parameter tree: the fixture: `intel-1s` (RAPL), or `gpu-box` (RAPL and hwmon meters:
+    ///   an amdgpu gauge, i915 and xe counters, an ACPI power meter, so a `rest` domain too).
+    init(fixtures: String, jobs: Int, tree: String = "intel-1s") async throws {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
-        root = base + "ergometer-bench-\(getpid())-\(jobs)"
+        root = base + "ergometer-bench-\(getpid())-\(jobs)-\(tree)"
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: fixtures + "/intel-1s/sys", toPath: root + "/sys")
-        try FileManager.default.copyItem(atPath: fixtures + "/intel-1s/proc", toPath: root + "/proc")
+        try FileManager.default.copyItem(atPath: fixtures + "/\(tree)/sys", toPath: root + "/sys")
+        try FileManager.default.copyItem(atPath: fixtures + "/\(tree)/proc", toPath: root + "/proc")
         cgroupRoot = root + "/cgroup"
         try FileManager.default.createDirectory(atPath: cgroupRoot, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/proc/self", withIntermediateDirectories: true)

@@ -54,12 +54,16 @@ public struct DomainLedger: Equatable, Sendable {
     }
 
     /// Continues a ledger saved at a checkpoint: figures of domains of the same name.
-    public mutating func restore(measured savedMeasured: [String: UInt64], system savedSystem: [String: UInt64], idle savedIdle: [String: UInt64]) {
+    public mutating func restore(
+        measured savedMeasured: [String: UInt64], system savedSystem: [String: UInt64], idle savedIdle: [String: UInt64],
+        componentsBeyondPlatformMicrojoules beyond: UInt64 = 0
+    ) {
         for (index, domain) in domains.enumerated() {
             measured[index] = savedMeasured[domain.name] ?? 0
             system[index] = savedSystem[domain.name] ?? 0
             idle[index] = savedIdle[domain.name] ?? 0
         }
+        componentsBeyondPlatformMicrojoules = beyond
     }
 
     /// The domains whose buckets make up the box's energy: components and `rest`.
@@ -70,8 +74,8 @@ public struct DomainLedger: Equatable, Sendable {
         }
     }
 
-    /// Σ measured over the attributed domains: with a platform meter, the platform's energy
-    /// (unless the components exceeded it on some ticks).
+    /// Σ measured over the attributed domains: with a platform meter, the platform's energy plus
+    /// `componentsBeyondPlatformMicrojoules` (ticks where the components drew more than it).
     public var measuredTotal: UInt64 {
         domains.indices.reduce(0) { isAttributed($1) ? $0 + measured[$1] : $0 }
     }

@@ -45,6 +45,10 @@ struct ActiveJob {
     /// updated in place each tick, turned into `totals.domains` at a checkpoint.
     var domainEnergy: [UInt64] = []
     var domainIdleShare: [UInt64] = []
+    /// Cumulative DRM busy time per PCI slot at the last read, and each domain's increase over
+    /// the last window (the job's GPU weights; see `Sampler.refreshGPUUseIfDue`).
+    var drmBusy: [String: UInt64] = [:]
+    var gpuUse: [UInt64] = []
     /// Rows restored from the store for domains this run does not have (a GPU taken out).
     var carriedDomains: [DomainTotal] = []
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
@@ -74,6 +78,18 @@ struct ActiveJob {
 
     /// Writes the per-domain accumulators into `totals.domains` (at a checkpoint and the end).
     mutating func encodeDomains(_ domains: [EnergyDomain]) {
+        totals.domains = domainTotals(domains)
+    }
+
+    /// The totals with the per-domain accumulators written in (a live report).
+    func currentTotals(_ domains: [EnergyDomain]) -> JobTotals {
+        var current = totals
+        current.domains = domainTotals(domains)
+        return current
+    }
+
+    /// The per-domain accumulators as store rows, with the rows carried from a restart.
+    func domainTotals(_ domains: [EnergyDomain]) -> [DomainTotal] {
         var rows = carriedDomains
         for (index, domain) in domains.enumerated() {
             for source in EnergySource.allCases {
@@ -84,7 +100,7 @@ struct ActiveJob {
                     idleShareMicrojoules: Int64(domainIdleShare[slot])))
             }
         }
-        totals.domains = rows
+        return rows
     }
 
     /// Closes a tick for this job (position `job` of the split): its share of each domain into

@@ -23,7 +23,8 @@ struct BoxMeters {
     /// (what /metrics exports).
     private(set) var totals: [UInt64]
 
-    static let raplDomains = 0..<2
+    /// Whether a GPU domain has a PCI slot, so that DRM clients can be matched to it.
+    let hasPCIGPUs: Bool
 
     init(rapl: RaplMeter, hwmon: HwmonMeter) {
         self.rapl = rapl
@@ -34,6 +35,7 @@ struct BoxMeters {
         if hasPlatform { domains.append(EnergyDomain(name: "rest", kind: .rest, detail: "platform − components: fans, disks, NICs, PSU loss")) }
         self.domains = domains
         kinds = domains.map(\.kind)
+        hasPCIGPUs = domains.contains { $0.kind == .gpu && $0.pciSlot != nil }
         readings = domains.map { _ in DomainEnergy(microjoules: 0, source: .model) }
         if let restIndex { readings[restIndex].source = hwmon.source(ofDomain: hwmon.domains.firstIndex { $0.kind == .platform }!) }
         idleLearners = domains.map { _ in IdlePowerLearner() }
@@ -45,14 +47,16 @@ struct BoxMeters {
         hwmon.prime(bootID: bootID)
     }
 
-    /// Reads every meter for the tick and learns each domain's idle power from it.
-    mutating func measure(_ tick: MeterTick) {
+    /// Reads every meter for the tick and, when `learn`, learns each domain's idle power from it
+    /// (the sampler's scheduled ticks only: the sub-millisecond ticks a registration forces
+    /// would drag the low percentile toward 0 W).
+    mutating func measure(_ tick: MeterTick, learn: Bool) {
         rapl.measure(tick, into: &readings, at: 0)
         hwmon.measure(tick, into: &readings, at: rapl.domains.count)
         for index in readings.indices where index != restIndex {
             totals[index * EnergySource.allCases.count + readings[index].source.ordinal] += readings[index].microjoules
         }
-        guard tick.seconds > 0 else { return }
+        guard learn, tick.seconds > 0 else { return }
         if readings[0].source == .rapl {
             cpuIdleLearner.observe(watts: Double(readings[0].microjoules + readings[1].microjoules) / 1e6 / tick.seconds)
         }
@@ -68,10 +72,10 @@ struct BoxMeters {
     }
 
     /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
-    mutating func observeRest(microjoules: UInt64, seconds: Double) {
+    mutating func observeRest(microjoules: UInt64, seconds: Double, learn: Bool) {
         guard let restIndex else { return }
         totals[restIndex * EnergySource.allCases.count + readings[restIndex].source.ordinal] += microjoules
-        guard seconds > 0 else { return }
+        guard learn, seconds > 0 else { return }
         idleLearners[restIndex].observe(watts: Double(microjoules) / 1e6 / seconds)
     }
 

@@ -40,6 +40,12 @@ public actor Sampler {
     var ledgerSince: Double
     /// When the components last exceeded the platform meter and that was said (monotonic ns).
     var lastPlatformWarning: UInt64 = 0
+    /// Set once the sampler has stopped ticking: its final checkpoint is the last write, so no
+    /// job is registered or ended after it (a request that slipped past the closed socket is
+    /// refused, and `ergo run` retries against the next ergod).
+    var stopping = false
+    /// When the jobs' DRM clients were last read (monotonic ns; 0: never).
+    var lastGPUUseRead: UInt64 = 0
     var systemMicrojoules: UInt64 = 0
     var idleMicrojoules: UInt64 = 0
     /// Energy per domain of the jobs of this ledger period that are no longer running (a running
@@ -171,6 +177,7 @@ public actor Sampler {
             if clock.now > deadline { deadline = clock.now + interval }  // fell behind: do not burst
         }
         notifier?.stopping()
+        stopping = true
         checkpoint()
     }
 }

@@ -55,7 +55,8 @@ extension Sampler {
         ledger.domains.indices.map { index in
             CheckpointDomain(
                 domain: ledger.domains[index].name, kind: ledger.domains[index].kind, source: meters.readings[index].source,
-                measuredMicrojoules: ledger.measured[index], systemMicrojoules: ledger.system[index], idleMicrojoules: ledger.idle[index])
+                measuredMicrojoules: ledger.measured[index], systemMicrojoules: ledger.system[index], idleMicrojoules: ledger.idle[index],
+                componentsBeyondPlatformMicrojoules: ledger.domains[index].kind == .rest ? ledger.componentsBeyondPlatformMicrojoules : nil)
         }
     }
 
@@ -144,12 +145,14 @@ extension Sampler {
             system["cpu-package"] = systemMicrojoules
             idle["cpu-package"] = idleMicrojoules
         }
+        var beyond: UInt64 = 0
         for domain in saved {
             measured[domain.domain] = domain.measuredMicrojoules
             system[domain.domain] = domain.systemMicrojoules
             idle[domain.domain] = domain.idleMicrojoules
+            beyond += domain.componentsBeyondPlatformMicrojoules ?? 0
         }
-        ledger.restore(measured: measured, system: system, idle: idle)
+        ledger.restore(measured: measured, system: system, idle: idle, componentsBeyondPlatformMicrojoules: beyond)
     }
 }
 

@@ -11,6 +11,7 @@ extension Sampler {
     public func register(_ request: RegisterJobRequest, caller: ControlCaller) throws(ControlFailure) -> RegisterJobResponse {
         let uid = caller.uid
         let user = caller.user
+        if stopping { throw ControlFailure(.unavailable, "ergod is stopping; start the job again once it is back") }
         if let problem = request.problem { throw ControlFailure(.badRequest, problem) }
         // ergod runs as root: it moves only processes the caller owns into a job (admins too).
         guard let processOwner = Self.realUID(of: request.pid, procfs: procfs) else { throw ControlFailure(.badRequest, "pid \(request.pid) does not exist") }
@@ -63,6 +64,9 @@ extension Sampler {
         }
         var job = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
         job.adopt(domains: meters.domains)
+        if meters.hasPCIGPUs {  // its DRM clients' baseline now: the first window starts here
+            job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains)
+        }
         active[id] = job
         temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerOwners[id] = uid
@@ -76,6 +80,7 @@ extension Sampler {
 
     /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
     public func end(id: String, exitStatus: Int32, caller: ControlCaller) throws(ControlFailure) -> JobReport {
+        if stopping { throw ControlFailure(.unavailable, "ergod is stopping; the job is ended when it is back") }
         guard let job = active[id] else {
             if let report = try? report(id: id, for: caller) { return report }  // already ended: idempotent
             throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them")

@@ -12,7 +12,7 @@ extension Sampler {
         func build(_ job: StoredJob, _ totals: JobTotals) -> JobReport {
             JobReportBuilder.report(job: job, totals: coarse ? coarsened(totals) : totals, now: lastWall)
         }
-        if let job = active[id] { return build(job.stored, job.totals) }
+        if let job = active[id] { return build(job.stored, job.currentTotals(meters.domains)) }
         if let (job, totals) = endedJobs[id] { return build(job, totals) }
         do {
             guard let (job, totals) = try store?.job(id: id) else { throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them") }
@@ -92,7 +92,8 @@ extension Sampler {
             domains.append(Ledger.Domain(
                 domain: domain.name, kind: domain.kind.rawValue, source: meters.readings[index].source.rawValue,
                 measuredMicrojoules: caller.isAdmin || domainBuckets == nil ? floor(ledger.measured[index]) : total(domainBuckets!),
-                buckets: domainBuckets))
+                buckets: domainBuckets,
+                componentsBeyondPlatformMicrojoules: domain.kind == .rest ? floor(ledger.componentsBeyondPlatformMicrojoules) : nil))
         }
         let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: systemMicrojoules, idle: idleMicrojoules)
         return Ledger(

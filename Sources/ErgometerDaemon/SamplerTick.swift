@@ -22,7 +22,10 @@ extension Sampler {
         let capacity = seconds * 1e6 * Double(max(stat?.perCPU.count ?? 1, 1))
         let busyRatio = capacity > 0 ? min(Double(busyDelta) / capacity, 1) : 0
 
-        meters.measure(MeterTick(seconds: seconds, nanoseconds: now &- lastMonotonic, busyRatio: busyRatio, bootID: bootID, now: now))
+        // Idle power is learned from ticks of about the configured length only: a registration
+        // or an end forces a tick of a few microseconds, whose power is noise.
+        let learn = seconds >= configuration.intervalSeconds / 2
+        meters.measure(MeterTick(seconds: seconds, nanoseconds: now &- lastMonotonic, busyRatio: busyRatio, bootID: bootID, now: now), learn: learn)
         if meters.rapl.problem != nil { exported.count(.rapl) }
         if meters.hwmon.problem != nil { exported.count(.hwmon) }
         if meters.cpuSource != lastSource {
@@ -47,14 +50,15 @@ extension Sampler {
             tickCPU.append(delta ?? 0)
             active.formIndex(after: &index)
         }
+        refreshGPUUseIfDue(now: now)
         let split = BoxAttribution.split(
             kinds: meters.kinds, energy: meters.readings.map(\.microjoules), seconds: seconds, jobCPUMicroseconds: tickCPU,
-            busyCPUMicroseconds: busyDelta, gpuWeights: [], cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts(),
+            busyCPUMicroseconds: busyDelta, gpuWeights: gpuWeights(), cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts(),
             policy: configuration.idlePolicy)
         ledger.recordMeasured(meters.readings)
         ledger.recordBuckets(split)
         if let rest = meters.restIndex {
-            meters.observeRest(microjoules: split.energy[rest], seconds: seconds)
+            meters.observeRest(microjoules: split.energy[rest], seconds: seconds, learn: learn)
             if split.componentsBeyondPlatform > 0 { noteComponentsBeyondPlatform(split.componentsBeyondPlatform) }
         }
 

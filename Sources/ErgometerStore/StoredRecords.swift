@@ -160,18 +160,26 @@ public struct CheckpointDomain: Codable, Sendable, Equatable {
     public var measuredMicrojoules: UInt64
     public var systemMicrojoules: UInt64
     public var idleMicrojoules: UInt64
+    /// For `rest`: the energy by which the components exceeded the platform meter (ticks where
+    /// `rest` was clamped at 0).
+    public var componentsBeyondPlatformMicrojoules: UInt64?
 
-    public init(domain: String, kind: DomainKind, source: EnergySource, measuredMicrojoules: UInt64, systemMicrojoules: UInt64, idleMicrojoules: UInt64) {
+    public init(
+        domain: String, kind: DomainKind, source: EnergySource, measuredMicrojoules: UInt64, systemMicrojoules: UInt64, idleMicrojoules: UInt64,
+        componentsBeyondPlatformMicrojoules: UInt64? = nil
+    ) {
         self.domain = domain
         self.kind = kind
         self.source = source
         self.measuredMicrojoules = measuredMicrojoules
         self.systemMicrojoules = systemMicrojoules
         self.idleMicrojoules = idleMicrojoules
+        self.componentsBeyondPlatformMicrojoules = componentsBeyondPlatformMicrojoules
     }
 
     enum CodingKeys: String, CodingKey {
-        case domain, kind, source, measuredMicrojoules = "measured_uj", systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj"
+        case domain, kind, source, measuredMicrojoules = "measured_uj", systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj",
+            componentsBeyondPlatformMicrojoules = "beyond_platform_uj"
     }
 }
 

@@ -230,17 +230,25 @@ public struct Ledger: Codable, Sendable, Equatable {
         /// nil for a domain that is measured, never attributed (the platform meter: its energy
         /// is the components' plus `rest`).
         public var buckets: Buckets?
+        /// For `rest`: how much the components drew beyond the platform meter on the ticks where
+        /// they exceeded it (`rest` was 0 then), so rest = platform − components + this.
+        public var componentsBeyondPlatformMicrojoules: UInt64?
 
-        public init(domain: String, kind: String, source: String, measuredMicrojoules: UInt64, buckets: Buckets?) {
+        public init(
+            domain: String, kind: String, source: String, measuredMicrojoules: UInt64, buckets: Buckets?,
+            componentsBeyondPlatformMicrojoules: UInt64? = nil
+        ) {
             self.domain = domain
             self.kind = kind
             self.source = source
             self.measuredMicrojoules = measuredMicrojoules
             self.buckets = buckets
+            self.componentsBeyondPlatformMicrojoules = componentsBeyondPlatformMicrojoules
         }
 
         enum CodingKeys: String, CodingKey {
-            case domain, kind, source, measuredMicrojoules = "measured_microjoules", buckets
+            case domain, kind, source, measuredMicrojoules = "measured_microjoules", buckets,
+                componentsBeyondPlatformMicrojoules = "components_beyond_platform_microjoules"
         }
     }
     /// Set while the store cannot be written: samples are kept in memory meanwhile.

@@ -74,7 +74,8 @@ struct LedgerCommand: AsyncParsableCommand {
             if attributed { measured += domain.measuredMicrojoules }
             domains.append(Ledger.Domain(
                 domain: domain.domain, kind: domain.kind.rawValue, source: domain.source.rawValue, measuredMicrojoules: domain.measuredMicrojoules,
-                buckets: attributed ? .init(jobsMicrojoules: domainJobs, systemMicrojoules: domain.systemMicrojoules, idleMicrojoules: domain.idleMicrojoules) : nil))
+                buckets: attributed ? .init(jobsMicrojoules: domainJobs, systemMicrojoules: domain.systemMicrojoules, idleMicrojoules: domain.idleMicrojoules) : nil,
+                componentsBeyondPlatformMicrojoules: domain.componentsBeyondPlatformMicrojoules))
         }
         if saved.isEmpty { measured = jobs.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules, +) }
         return Ledger(since: checkpoint.ledgerSince, measuredMicrojoules: measured, buckets: buckets, source: checkpoint.source, storeError: nil, domains: domains)

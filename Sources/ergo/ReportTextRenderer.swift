@@ -4,8 +4,16 @@ import Foundation
 
 /// A job report for a person: every figure with its unit, energy with its source.
 enum ReportTextRenderer {
+    /// Where the job's energy came from: its domains' sources in order of first use (`rapl`,
+    /// `rapl+hwmon-power`), else the report's own (`rapl`, `model`, `mixed`).
+    static func sources(_ report: JobReport) -> String {
+        var seen: [String] = []
+        for domain in report.domains where !seen.contains(domain.source) { seen.append(domain.source) }
+        return seen.isEmpty ? report.source : seen.joined(separator: "+")
+    }
+
     static func render(_ report: JobReport) -> String {
-        let source = "[\(report.source)]"
+        let source = "[\(sources(report))]"
         var lines = ["Job \(report.id) \"\(report.name)\" (job_id \(report.jobID)), user \(report.user)"]
         lines.append("  command:      \(report.command.joined(separator: " "))")
         if !report.labels.isEmpty {
@@ -17,6 +25,9 @@ enum ReportTextRenderer {
         lines.append("  CPU time:     \(Format.fixed(report.cpuSeconds, 2)) CPU-s, \(Format.fixed(report.averageBusyCores, 2)) busy cores on average (\(report.tracking.rawValue))")
         lines.append("  energy:       \(Format.fixed(report.energyJoules, 3)) J = \(Format.fixed(report.energyKWh * 1000, 6)) Wh \(source)")
         lines.append("    package \(Format.fixed(report.energyByDomain.packageJoules, 3)) J, DRAM \(Format.fixed(report.energyByDomain.dramJoules, 3)) J; of it idle share \(Format.fixed(report.energyByDomain.idleShareJoules, 3)) J")
+        for domain in report.domains {
+            lines.append("    \(domain.domain) (\(domain.kind)): \(Format.fixed(domain.joules, 3)) J [\(domain.source)], idle share \(Format.fixed(domain.idleShareJoules, 3)) J")
+        }
         lines.append("  power:        \(Format.fixed(report.averagePowerWatts, 2)) W average, \(Format.fixed(report.peakPowerWatts, 2)) W peak \(source)")
         lines.append("  CO2:          \(Format.fixed(report.co2Grams, 4)) gCO2e at \(Format.fixed(report.carbonIntensityGramsPerKWh, 1)) g/kWh, PUE \(Format.fixed(report.pue, 2)) \(source)")
         if let cost = report.cost, let currency = report.currency {

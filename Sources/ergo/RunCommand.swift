@@ -51,6 +51,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let signals = SignalForwarder()  // first: a SIGTERM during setup reaches the command
         let request = RegisterJobRequest(
             name: name ?? URL(fileURLWithPath: command[0]).lastPathComponent, jobID: jobID,
             labels: Dictionary(labels.map { label in
@@ -64,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             registration = try client.register(request)
         } catch ControlClientError.daemonAbsent {
-            let (report, status) = try await runStandalone(request)
+            let (report, status) = try await runStandalone(request, signals: signals)
             StandardError.write(json ? JSONOutput.string(report) + "\n" : ReportTextRenderer.render(report))
             throw ExitCode(status)
         } catch {
@@ -73,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         if let note = registration.trackingNote { StandardError.write("ergo: \(note)\n") }
         let status = try await CommandRunner(command: command, environment: [
             ControlAPI.jobIDEnvironment: registration.id, ControlAPI.socketEnvironment: client.socketPath,
-        ]).run()
+        ], signals: signals).run()
         let report = try endWithRetry(client: client, id: registration.id, status: status)
         StandardError.write(json ? JSONOutput.string(report) + "\n" : ReportTextRenderer.render(report))
         throw ExitCode(status)
@@ -87,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 return try client.end(id: id, exitStatus: status)
             } catch {
-                if case .refused = error { throw CommandFailure("\(error)") }
+                // A stopping ergod (503) keeps the job in its last checkpoint: wait for the next one.
+                if case .refused(let code, _) = error, code != 503 { throw CommandFailure("\(error)") }
                 guard Date() < deadline else {
                     throw CommandFailure("\(error); job \(id) stays open in ergod until its processes are gone")
                 }
@@ -100,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func runStandalone(_ request: RegisterJobRequest) async throws -> (JobReport, Int32) {
+    private func runStandalone(_ request: RegisterJobRequest, signals: SignalForwarder) async throws -> (JobReport, Int32) {
         var configuration = DaemonConfiguration()
         configuration.stateDirectory = daemon.stateDir ?? DaemonOptions.standaloneStateDirectory
         configuration.sysfsRoot = roots.sysfsRoot
@@ -114,7 +116,7 @@ struct RunCommand: AsyncParsableCommand {
         let status = try await session.servingControlAPI(at: socket) {
             try await CommandRunner(command: command, environment: [
                 ControlAPI.jobIDEnvironment: registration.id, ControlAPI.socketEnvironment: socket,
-            ]).run()
+            ], signals: signals).run()
         }
         return (try await session.finish(id: registration.id, exitStatus: status), status)
     }

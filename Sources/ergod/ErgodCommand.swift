@@ -88,9 +88,12 @@ struct Ergod: AsyncParsableCommand {
         )
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         let overrides = self
+        // Dependency order: a ServiceGroup stops its services in reverse, so the control socket
+        // (and /metrics, and the reloader) stop before the sampler, whose final checkpoint is then
+        // the last write: no job is registered or ended after it.
         var services: [any Service] = [
-            application,
             SamplerService(sampler: sampler, notifier: notifier),
+            application,
             ConfigurationReloader(file: config, sampler: sampler, notifier: notifier, logger: logger) { overrides.applyFlags(to: $0) },
         ]
         if let address = configuration.metricsAddress {

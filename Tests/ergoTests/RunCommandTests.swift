@@ -58,6 +58,28 @@ struct RunCommandTests {
         #expect((try? String(contentsOfFile: state + "/signal", encoding: .utf8)) == "got TERM\n")
     }
 
+    /// A SIGTERM while ergo is still setting up (the in-process sampler, the store) is kept and
+    /// forwarded once the command runs: ergo neither dies of it nor leaves the command running.
+    @Test func aSIGTERMDuringSetupReachesTheCommand() throws {
+        let state = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.ergo)
+        process.arguments = ["run", "--", "/bin/sleep", "30"]
+        process.environment = Self.environment(state: state)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(150_000)
+        process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!process.isRunning, "ergo run still waits on a command that never got the signal")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "ergo itself must not die of the signal")
+        #expect(process.terminationStatus == 128 + SIGTERM, "the command was killed by the forwarded SIGTERM")
+    }
+
     @Test func missingCommandAndBadLabelsAreUsageErrors() throws {
         #expect(try ProcessResult.run(Self.ergo, ["run"]).status == 2)
         let label = try ProcessResult.run(Self.ergo, ["run", "--label", "novalue", "--", "true"])

@@ -1,0 +1,72 @@
+import ErgometerCore
+import ErgometerProbes
+
+extension Sampler {
+    /// How often the jobs' DRM clients are read: engine time changes smoothly, and a read costs a
+    /// directory listing per job process.
+    static let gpuUseSeconds = 1.0
+
+    /// Each job's use of each GPU domain (DRM engine time since the last read), refreshed at most
+    /// once a second for the processes of running jobs only; between reads the last window's
+    /// use stands for every tick, so a job's share follows its recent use of the GPU.
+    func refreshGPUUseIfDue(now: UInt64) {
+        guard meters.hasPCIGPUs, Double(now &- lastGPUUseRead) / 1e9 >= Self.gpuUseSeconds || lastGPUUseRead == 0 else { return }
+        lastGPUUseRead = now
+        let reader = DRMUsageReader(procfs: procfs)
+        var index = active.startIndex
+        while index != active.endIndex {
+            let usage = reader.usage(of: processes(of: active.values[index]))
+            active.values[index].observeGPUUse(usage, domains: meters.domains)
+            active.formIndex(after: &index)
+        }
+    }
+
+    /// The weights the attribution takes: per domain, each job's use of it in walk order; nil
+    /// for domains that are not GPUs or that no job used.
+    func gpuWeights() -> [[UInt64]?] {
+        guard meters.hasPCIGPUs, !active.isEmpty else { return [] }
+        var weights = [[UInt64]?](repeating: nil, count: meters.domains.count)
+        for domain in meters.domains.indices where meters.kinds[domain] == .gpu {
+            var column = [UInt64]()
+            column.reserveCapacity(active.count)
+            var used = false
+            var index = active.startIndex
+            while index != active.endIndex {
+                let use = active.values[index].gpuUse.isEmpty ? 0 : active.values[index].gpuUse[domain]
+                used = used || use > 0
+                column.append(use)
+                active.formIndex(after: &index)
+            }
+            if used { weights[domain] = column }
+        }
+        return weights
+    }
+
+    /// A job's processes: its cgroup's `cgroup.procs`, or the root of its process tree.
+    func processes(of job: ActiveJob) -> [Int32] {
+        switch job.tracking {
+        case .cgroup(let path):
+            guard let directory = cgroups?.hierarchy.directory(of: path),
+                let text = try? SysfsFile.readText(directory + "/cgroup.procs").get()
+            else { return [] }
+            return text.split(separator: "\n").compactMap { Int32($0) }
+        case .processTree(let root): return [root]
+        }
+    }
+}
+
+extension ActiveJob {
+    /// Takes a new reading of the job's DRM clients (cumulative busy time per PCI slot) and
+    /// keeps, per GPU domain, the increase since the last one. A client that went away or a
+    /// count that went down (a client closed, another opened) adds nothing for that window.
+    mutating func observeGPUUse(_ usage: [String: UInt64], domains: [EnergyDomain]) {
+        if gpuUse.count != domains.count { gpuUse = [UInt64](repeating: 0, count: domains.count) }
+        for (index, domain) in domains.enumerated() where domain.kind == .gpu {
+            guard let slot = domain.pciSlot else { continue }
+            let now = usage[slot] ?? 0
+            let before = drmBusy[slot]
+            gpuUse[index] = before.map { now >= $0 ? now - $0 : 0 } ?? 0
+            drmBusy[slot] = now
+        }
+    }
+}

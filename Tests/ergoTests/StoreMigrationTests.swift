@@ -1,0 +1,56 @@
+import ErgometerTestSupport
+import Foundation
+import Testing
+
+/// A store written before energy domains (Tests/Fixtures/stores/before-domains: a RAPL job and
+/// a model job, with the reports and job list that version printed) opens, migrates, and
+/// reports every old job as it did, key for key, with the new keys beside.
+struct StoreMigrationTests {
+    static func json(_ result: ProcessResult) throws -> Any {
+        #expect(result.status == 0, "\(result.standardError)")
+        return try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
+    }
+
+    /// Whether `new` holds everything `old` did, equal: every key of an object (new keys may be
+    /// added), every element of an array, every number and string.
+    static func holds(_ new: Any?, _ old: Any) -> Bool {
+        switch old {
+        case let object as [String: Any]:
+            guard let new = new as? [String: Any] else { return false }
+            return object.allSatisfy { holds(new[$0.key], $0.value) }
+        case let array as [Any]:
+            guard let new = new as? [Any], new.count == array.count else { return false }
+            return zip(new, array).allSatisfy { holds($0, $1) }
+        default:
+            guard let new = new as? NSObject, let old = old as? NSObject else { return false }
+            return new.isEqual(old)
+        }
+    }
+
+    @Test func aStoreFromBeforeDomainsReportsEveryJobUnchanged() throws {
+        let state = try Fixtures.scratchCopy(of: "stores/before-domains")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let ergo = BuiltProducts.executable("ergo")
+        let environment = ["ERGOMETER_SOCKET": state + "/no-ergod.sock"]
+        for id in ["1", "2"] {
+            let before = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/report-\(id).json"))) as? [String: Any])
+            let after = try #require(try Self.json(try ProcessResult.run(ergo, ["report", id, "--json", "--state-dir", state], environment: environment)) as? [String: Any])
+            for (key, value) in before {
+                #expect(Self.holds(after[key], value), "job \(id) \(key): \(after[key] ?? "missing") for \(value)")
+            }
+            let domains = try #require(after["domains"] as? [[String: Any]])
+            let energy = try #require(before["energy_joules"] as? Double)
+            #expect(abs(domains.reduce(0) { $0 + ($1["joules"] as? Double ?? 0) } - energy) < 1e-6, "job \(id): the migrated domains hold its energy")
+            let source = before["source"] as? String
+            #expect(domains.allSatisfy { $0["source"] as? String == source }, "job \(id): \(domains)")
+            let byDomain = try #require(before["energy_by_domain"] as? [String: Any])
+            let package = domains.filter { $0["domain"] as? String == "cpu-package" }.reduce(0) { $0 + ($1["joules"] as? Double ?? 0) }
+            #expect(abs(package - (byDomain["package_joules"] as? Double ?? -1)) < 1e-6, "job \(id)")
+        }
+        let jobs = try Self.json(try ProcessResult.run(ergo, ["jobs", "--all", "--json", "--state-dir", state], environment: environment))
+        let oldJobs = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/jobs.json")))
+        #expect(Self.holds(jobs, oldJobs), "\(jobs) for \(oldJobs)")
+        let ledger = try #require(try Self.json(try ProcessResult.run(ergo, ["ledger", "--json", "--state-dir", state], environment: environment)) as? [String: Any])
+        #expect(ledger["measured_microjoules"] as? UInt64 ?? 0 > 0)
+    }
+}
