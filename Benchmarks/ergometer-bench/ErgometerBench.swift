@@ -133,5 +133,5 @@ struct ErgometerBench: AsyncParsableCommand {
         if sink == Int.min { print(sink) }
     }
 
-    func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    func fixed(_ value: Double, _ digits: Int) -> String { FixedDecimal.string(value, digits) }
 }

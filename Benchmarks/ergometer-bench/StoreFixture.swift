@@ -19,7 +19,7 @@ final class StoreFixture {
             records.append(StoredJob(
                 id: String(index), jobID: "box-\(index)", name: "job \(index)", user: "user\(index % 20)", uid: 1000 + index % 20,
                 labelsJSON: #"{"team":"vision"}"#, commandJSON: #"["./train","--epochs","3"]"#, started: Double(index) * 60,
-                ended: Double(index) * 60 + 30, exitStatus: 0, tracking: "cgroup", cgroup: "/ergometer/job-\(index)", pid: 1000 + index,
+                ended: Double(index) * 60 + 30, exitStatus: 0, tracking: .cgroup, cgroup: "/ergometer/job-\(index)", pid: 1000 + index,
                 processors: nil, hardware: "bench", bootID: "bench"))
             var total = JobTotals(jobID: String(index))
             total.energyMicrojoules = Int64(index) * 1_000_000
@@ -31,7 +31,7 @@ final class StoreFixture {
         try store.save(
             checkpoint: Checkpoint(
                 bootID: "bench", wallTime: 0, ledgerSince: 0, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0, systemMicrojoules: 0,
-                idleMicrojoules: 0, source: "rapl"),
+                idleMicrojoules: 0, source: .rapl),
             newJobs: records, totals: totals, samples: [], endedJobs: [])
     }
 

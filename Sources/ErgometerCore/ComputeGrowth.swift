@@ -123,13 +123,5 @@ public struct ComputeGrowth: Sendable, Equatable {
         return fixed(value, 2) + "x"
     }
 
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = Int((value * scale).rounded())
-        let whole = scaled / Int(scale)
-        var fraction = String(scaled % Int(scale))
-        while fraction.count < digits { fraction = "0" + fraction }
-        return digits == 0 ? "\(whole)" : "\(whole).\(fraction)"
-    }
+    static func fixed(_ value: Double, _ digits: Int) -> String { FixedDecimal.string(value, digits) }
 }

@@ -47,6 +47,16 @@ public struct EnergyCounterReading: Equatable, Sendable {
         self.bootID = bootID
     }
 
+    /// Highest power one RAPL zone is believed able to draw: a wrap implying more in the interval
+    /// is a reset instead. One rule for ergod and `ergo probe`.
+    public static let plausibleZoneWatts = 4000.0
+
+    /// The energy used between `previous` and `self`, `seconds` apart: a wrap implying more than
+    /// `plausibleZoneWatts` over the interval is a reset.
+    public func delta(since previous: EnergyCounterReading, overSeconds seconds: Double) -> EnergyCounterDelta {
+        delta(since: previous, ceilingMicrojoules: UInt64(Self.plausibleZoneWatts * max(seconds, 0.001) * 1e6))
+    }
+
     /// The energy used between `previous` and `self`.
     ///
     /// - Parameter ceilingMicrojoules: the most energy the zone could plausibly have used in the

@@ -154,7 +154,7 @@ public struct ProbeReport: Codable, Sendable {
                     since: EnergyCounterReading(
                         microjoules: before, maxRangeMicrojoules: earlier[zone.id]?.maxEnergyRangeMicrojoules,
                         bootID: first.bootID ?? ""
-                    ))
+                    ), overSeconds: seconds)
                 if let microjoules = delta.microjoules {
                     zoneWatts[zone.id] = Double(microjoules) / 1e6 / seconds
                 } else {

@@ -31,7 +31,7 @@ extension Sampler {
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
             zonesJSON: Self.json(meters.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
-            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource.rawValue,
+            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource,
             domainsJSON: Self.json(checkpointDomains))
         let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
         do {

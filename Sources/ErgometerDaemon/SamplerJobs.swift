@@ -49,7 +49,7 @@ extension Sampler {
         }
         let stored = StoredJob(
             id: id, jobID: jobID, name: request.name, user: user, uid: uid, labelsJSON: Self.json(request.labels),
-            commandJSON: Self.json(request.command), started: lastWall, tracking: note == nil ? JobTracking.cgroup.rawValue : JobTracking.processTree.rawValue,
+            commandJSON: Self.json(request.command), started: lastWall, tracking: note == nil ? .cgroup : .processTree,
             cgroup: { if case .cgroup(let path) = tracking { return path } else { return nil } }(), pid: Int(request.pid),
             ownerCgroup: owner?.1, processors: request.processors, hardware: hardware, bootID: bootID)
         var totals = JobTotals(jobID: id)
@@ -72,10 +72,10 @@ extension Sampler {
         ledgerOwners[id] = uid
         logger.info("job started", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
-            "ergometer.job.tracking": "\(stored.tracking)",
+            "ergometer.job.tracking": "\(stored.tracking.rawValue)",
         ])
         if let note { logger.warning("\(note)", metadata: ["ergometer.job.id": "\(id)"]) }
-        return RegisterJobResponse(id: id, jobID: jobID, tracking: JobTracking(rawValue: stored.tracking) ?? .processTree, trackingNote: note)
+        return RegisterJobResponse(id: id, jobID: jobID, tracking: stored.tracking, trackingNote: note)
     }
 
     /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.

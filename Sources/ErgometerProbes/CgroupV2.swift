@@ -81,18 +81,8 @@ public struct CgroupV2: Sendable, Equatable {
         var lineStart = 0
         while lineStart + key.count <= bytes.count {
             if bytes[lineStart..<lineStart + key.count].elementsEqual(key) {
-                var value: UInt64 = 0
                 var index = lineStart + key.count
-                var digits = 0
-                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(bytes[index] - 0x30))
-                    if overflow1 || overflow2 { return nil }  // beyond 2^64 µs: not the kernel's
-                    value = sum
-                    index += 1
-                    digits += 1
-                }
-                return digits > 0 ? value : nil
+                return DecimalDigits.scan(bytes, at: &index)  // nil beyond 2^64 µs: not the kernel's
             }
             while lineStart < bytes.count, bytes[lineStart] != 0x0A { lineStart += 1 }
             lineStart += 1

@@ -39,25 +39,13 @@ public final class KeptOpenFile: @unchecked Sendable {
                 guard descriptor >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
             }
             var count = 0
-            var error: Int32 = 0
-            while count < buffer.count {
-                let got = pread(descriptor, buffer.baseAddress! + count, buffer.count - count, off_t(count))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    error = errno
-                    break
-                }
-                count += got
-                // A seq_file hands over its whole text in one read when the buffer is larger;
-                // a short read ending a line is the end, saving the second, empty read.
-                let complete = got == 0 || (count < buffer.count && buffer[count - 1] == 0x0A)
-                if complete {
-                    let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
-                    return .success(parse(bytes))
-                }
+            switch SysfsFile.fill(descriptor, buffer.baseAddress!, capacity: buffer.count, count: &count, positional: true, lineEndsFile: true) {
+            case .end:
+                let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+                return .success(parse(bytes))
+            case .full: return SysfsFile.withContents(path, parse)  // larger than the buffer
+            case .failed(let error): failure = FileReadError(path: path, errno: error)
             }
-            if error == 0 { return SysfsFile.withContents(path, parse) }  // larger than the buffer
-            failure = FileReadError(path: path, errno: error)
             Glibc.close(descriptor)
             descriptor = -1
         }

@@ -42,29 +42,18 @@ public enum ProcStatReader {
                 continue
             }
             index += 3
+            // `cpu` alone is the aggregate line, `cpuN` one CPU's.
             var number: Int?
-            if index < end, let digit = decimalDigit(bytes[index]) {
-                var value = Int(digit)
-                index += 1
-                while index < end, let next = decimalDigit(bytes[index]) {
-                    value = value &* 10 &+ Int(next)
-                    index += 1
-                }
-                number = value
+            if index < end, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                guard let value = DecimalDigits.scan(bytes, at: &index), value < 1 << 31 else { return nil }
+                number = Int(value)
             }
             var fields = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
             var count = 0
             while count < 8 {
                 while index < end, bytes[index] == 0x20 { index += 1 }
-                guard index < end, decimalDigit(bytes[index]) != nil else { break }
-                var value: UInt64 = 0
-                while index < end, let digit = decimalDigit(bytes[index]) {
-                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-                    if overflow1 || overflow2 { return nil }  // no kernel writes that: not /proc/stat
-                    value = sum
-                    index += 1
-                }
+                guard index < end, bytes[index] >= 0x30, bytes[index] <= 0x39 else { break }
+                guard let value = DecimalDigits.scan(bytes, at: &index) else { return nil }  // no kernel writes that: not /proc/stat
                 switch count {
                 case 0: fields.0 = value
                 case 1: fields.1 = value
@@ -102,11 +91,6 @@ public enum ProcStatReader {
             total = next
         }
         return total
-    }
-
-    @inline(__always)
-    private static func decimalDigit(_ byte: UInt8) -> UInt8? {
-        byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : nil
     }
 
     private static func nextLine(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {

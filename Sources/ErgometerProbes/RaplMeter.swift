@@ -31,7 +31,7 @@ public struct RaplMeter: EnergyMeter {
     /// Why the last tick was estimated though RAPL zones exist.
     public private(set) var problem: String?
     /// Highest power a single zone is believed able to draw; a wrap implying more is a reset.
-    public static let plausibleZoneWatts = 4000.0
+    public static let plausibleZoneWatts = EnergyCounterReading.plausibleZoneWatts
 
     public init(sysfs: SysFS, model: PowerModel) {
         self.sysfs = sysfs
@@ -94,7 +94,6 @@ public struct RaplMeter: EnergyMeter {
         var package: UInt64 = 0
         var dram: UInt64 = 0
         var reason: String?
-        let ceiling = UInt64(Self.plausibleZoneWatts * max(seconds, 0.001) * 1e6)
         for zone in zones {
             guard case .success(let value) = zone.readEnergy() else {
                 reason = "\(zone.name) at \(zone.path) could not be read"
@@ -107,7 +106,7 @@ public struct RaplMeter: EnergyMeter {
                 reason = reason ?? "\(zone.name) has no earlier reading"
                 continue
             }
-            guard let delta = reading.delta(since: previous, ceilingMicrojoules: ceiling).microjoules else {
+            guard let delta = reading.delta(since: previous, overSeconds: seconds).microjoules else {
                 reason = reason ?? "\(zone.name) counter went backwards (reset)"
                 continue
             }

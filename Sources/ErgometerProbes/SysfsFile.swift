@@ -60,49 +60,20 @@ public enum SysfsFile {
     /// The decimal number an attribute holds: digits up to the first newline, space or NUL
     /// (or the end); nil for no digits, any other byte, or a value beyond UInt64.
     public static func parseUInt64(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        var value: UInt64 = 0
-        var digits = 0
-        for byte in bytes {
-            if byte >= 0x30 && byte <= 0x39 {
-                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 0x30))
-                if overflow1 || overflow2 { return nil }
-                value = sum
-                digits += 1
-            } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
-                break
-            } else {
-                return nil
-            }
-        }
-        return digits > 0 ? value : nil
+        var index = 0
+        guard let value = DecimalDigits.scan(bytes, at: &index), DecimalDigits.endsField(bytes, at: index) else { return nil }
+        return value
     }
 
     /// As `parseUInt64`, with an optional leading `-`; nil beyond Int64's magnitude.
     public static func parseInt64(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
-        var rest = bytes[...]
-        var negative = false
-        if rest.first == 0x2D {
-            negative = true
-            rest = rest.dropFirst()
-        }
-        var magnitude: Int64 = 0
-        var digits = 0
-        for byte in rest {
-            if byte >= 0x30 && byte <= 0x39 {
-                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - 0x30))
-                if overflow1 || overflow2 { return nil }
-                magnitude = sum
-                digits += 1
-            } else if byte == 0x0A || byte == 0x20 || byte == 0x00 {
-                break
-            } else {
-                return nil
-            }
-        }
-        guard digits > 0 else { return nil }
-        return negative ? -magnitude : magnitude
+        var index = 0
+        let negative = bytes.first == 0x2D
+        if negative { index = 1 }
+        guard let magnitude = DecimalDigits.scan(bytes, at: &index), DecimalDigits.endsField(bytes, at: index),
+            magnitude <= UInt64(Int64.max)
+        else { return nil }
+        return negative ? -Int64(magnitude) : Int64(magnitude)
     }
 
     /// Reads a one-line attribute such as `name`, without its trailing newline and spaces.
@@ -130,16 +101,10 @@ public enum SysfsFile {
         guard fd >= 0 else { return .failure(FileReadError(path: path, errno: errno)) }
         defer { close(fd) }
         var count = 0
-        while count < buffer.count {
-            let got = read(fd, buffer.baseAddress! + count, buffer.count - count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileReadError(path: path, errno: errno))
-            }
-            if got == 0 {
-                return .success(body(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)))
-            }
-            count += got
+        switch fill(fd, buffer.baseAddress!, capacity: buffer.count, count: &count) {
+        case .failed(let error): return .failure(FileReadError(path: path, errno: error))
+        case .end: return .success(body(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)))
+        case .full: break
         }
         return withContents(path, body)
     }
@@ -155,16 +120,11 @@ public enum SysfsFile {
         defer { close(fd) }
         let small: Result<T, FileReadError>? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: attributeLimit) { buffer in
             var count = 0
-            while count < attributeLimit {
-                let got = read(fd, buffer.baseAddress! + count, attributeLimit - count)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    return .failure(FileReadError(path: path, errno: errno))
-                }
-                if got == 0 { return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count]))) }
-                count += got
+            switch fill(fd, buffer.baseAddress!, capacity: attributeLimit, count: &count) {
+            case .failed(let error): return .failure(FileReadError(path: path, errno: error))
+            case .end: return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count])))
+            case .full: return nil  // larger than a page: start over on the heap
             }
-            return nil  // larger than a page: start over on the heap
         }
         if let small { return small }
         guard lseek(fd, 0, SEEK_SET) == 0 else { return .failure(FileReadError(path: path, errno: errno)) }
@@ -173,22 +133,48 @@ public enum SysfsFile {
         defer { buffer.deallocate() }
         var count = 0
         while true {
-            if count == capacity {
+            switch fill(fd, buffer.baseAddress!, capacity: capacity, count: &count) {
+            case .failed(let error): return .failure(FileReadError(path: path, errno: error))
+            case .end: return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count])))
+            case .full:
                 let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity * 2)
                 _ = larger.initialize(fromContentsOf: buffer)
                 buffer.deallocate()
                 buffer = larger
                 capacity *= 2
             }
-            let got = read(fd, buffer.baseAddress! + count, capacity - count)
+        }
+    }
+
+    /// How a `fill` ended.
+    enum Fill {
+        /// End of file (or, with `lineEndsFile`, a short read ending a line): `count` bytes.
+        case end
+        /// The buffer is full; there may be more.
+        case full
+        case failed(Int32)
+    }
+
+    /// The one read loop of whole kernel files: reads `fd` into `buffer[count..<capacity]` until
+    /// end of file or a full buffer, retrying EINTR; `read(2)` from the file offset, or `pread`
+    /// from `count` when `positional` (a file kept open and read again from 0). A seq_file
+    /// (procfs, cgroupfs) hands over its whole text in one read when the buffer is larger, so
+    /// with `lineEndsFile` a short read ending a line is taken as the end, saving the empty read.
+    static func fill(
+        _ fd: Int32, _ buffer: UnsafeMutableRawPointer, capacity: Int, count: inout Int, positional: Bool = false,
+        lineEndsFile: Bool = false
+    ) -> Fill {
+        while count < capacity {
+            let got = positional ? pread(fd, buffer + count, capacity - count, off_t(count)) : read(fd, buffer + count, capacity - count)
             if got < 0 {
                 if errno == EINTR { continue }
-                return .failure(FileReadError(path: path, errno: errno))
+                return .failed(errno)
             }
-            if got == 0 { break }
+            if got == 0 { return .end }
             count += got
+            if lineEndsFile, count < capacity, buffer.load(fromByteOffset: count - 1, as: UInt8.self) == 0x0A { return .end }
         }
-        return .success(body(UnsafeBufferPointer(rebasing: buffer[..<count])))
+        return .full
     }
 
     /// Opens, reads once into a stack buffer of `capacity` bytes, and hands the bytes to `parse`.
@@ -214,5 +200,31 @@ public enum SysfsFile {
             }
             return .success(value)
         }
+    }
+}
+
+/// The one decimal scanner of the kernel files Ergometer reads (sysfs attributes, `/proc/stat`,
+/// `cpu.stat`): digits from a position, overflow-checked, no allocation.
+public enum DecimalDigits {
+    /// The number whose digits start at `bytes[index]`, with `index` moved past them; nil (and
+    /// `index` where it stopped) when there is no digit there or the value passes UInt64.
+    @inline(__always)
+    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        let start = index
+        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(bytes[index] - 0x30))
+            if overflow1 || overflow2 { return nil }  // no kernel writes that: not this file
+            value = sum
+            index += 1
+        }
+        return index > start ? value : nil
+    }
+
+    /// Whether a number's digits end its field: the end, a newline, a space or a NUL.
+    @inline(__always)
+    public static func endsField(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        index == bytes.count || bytes[index] == 0x0A || bytes[index] == 0x20 || bytes[index] == 0x00
     }
 }

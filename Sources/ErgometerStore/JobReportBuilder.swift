@@ -22,7 +22,7 @@ public enum JobReportBuilder {
             averagePowerWatts: duration > 0 ? joules / duration : 0, peakPowerWatts: totals.peakWatts,
             co2Grams: totals.co2Grams, carbonIntensityGramsPerKWh: totals.intensityGramsPerKWh, pue: totals.pue,
             cost: totals.currency == nil ? nil : totals.cost, currency: totals.currency, source: source(totals),
-            tracking: JobTracking(rawValue: job.tracking) ?? .processTree, hardware: job.hardware,
+            tracking: job.tracking, hardware: job.hardware,
             temperatures: temperatures(totals.temperaturesJSON), flops: totals.flops,
             joulesPerFlop: totals.flops.flatMap { $0 > 0 ? joules / $0 : nil }, processors: job.processors, steps: totals.steps,
             samples: totals.samples, metrics: decode([String: Double].self, totals.metricsJSON) ?? [:],

@@ -1,4 +1,5 @@
 public import ErgometerCore
+public import ErgometerWire
 public import GRDB
 import Foundation
 
@@ -19,7 +20,7 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var started: Double
     public var ended: Double?
     public var exitStatus: Int?
-    public var tracking: String
+    public var tracking: JobTracking
     /// The job's cgroup path inside the hierarchy, or nil when tracked by process tree.
     public var cgroup: String?
     /// The process whose tree is the job.
@@ -34,7 +35,7 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
 
     public init(
         id: String, jobID: String, name: String, user: String, uid: Int, labelsJSON: String, commandJSON: String,
-        started: Double, ended: Double? = nil, exitStatus: Int? = nil, tracking: String, cgroup: String?, pid: Int,
+        started: Double, ended: Double? = nil, exitStatus: Int? = nil, tracking: JobTracking, cgroup: String?, pid: Int,
         ownerCgroup: String? = nil, processors: Int?, hardware: String, bootID: String
     ) {
         self.ownerCgroup = ownerCgroup
@@ -224,7 +225,8 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var busyMicroseconds: Int64
     public var systemMicrojoules: Int64
     public var idleMicrojoules: Int64
-    public var source: String
+    /// The CPU domains' source at the checkpoint.
+    public var source: EnergySource
     /// The ledger per domain (`[CheckpointDomain]` as JSON; `{}` in checkpoints from before domains).
     public var domainsJSON: String
 
@@ -235,7 +237,7 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     public init(
         bootID: String, wallTime: Double, ledgerSince: Double, monotonicNanoseconds: Int64, zonesJSON: String,
-        busyMicroseconds: Int64, systemMicrojoules: Int64, idleMicrojoules: Int64, source: String, domainsJSON: String = "{}"
+        busyMicroseconds: Int64, systemMicrojoules: Int64, idleMicrojoules: Int64, source: EnergySource, domainsJSON: String = "{}"
     ) {
         self.domainsJSON = domainsJSON
         self.bootID = bootID
@@ -255,3 +257,7 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
             systemMicrojoules = "system_uj", idleMicrojoules = "idle_uj", source, domainsJSON = "domains"
     }
 }
+
+// Stored as their raw strings, as the columns always held them.
+extension JobTracking: DatabaseValueConvertible {}
+extension EnergySource: DatabaseValueConvertible {}

@@ -57,7 +57,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func measured(_ id: String) throws -> Side {
-        let report = try daemon.report(id: id)
+        let report = try daemon.repository().report(id: id)
         guard let flops = report.flops, flops > 0 else {
             throw CommandFailure("job \(id) (\(report.name)) reported no FLOPs: its energy and time are measured, its compute is not. Run a program that reports FLOPs through ErgometerClient (ergo-train does), or describe the job in a spec file.")
         }

@@ -22,35 +22,17 @@ struct DaemonOptions: ParsableArguments {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/ergometer"
     }
 
-    /// Where a read-only command gets its answers.
-    enum Source {
-        case daemon(ControlClient)
-        case store(JobStore, directory: String)
-    }
-
-    /// `--state-dir` if given; else ergod if it answers; else the standalone store if it exists.
-    func source() throws -> Source {
-        if let stateDir { return .store(try open(stateDir), directory: stateDir) }
+    /// Where a read-only command gets its answers: `--state-dir` if given; else ergod if it
+    /// answers; else the standalone store if it exists.
+    func repository() throws -> any JobRepository {
+        if let stateDir { return StoreJobRepository(store: try open(stateDir), directory: stateDir) }
         let client = self.client
-        if UnixSocketProbe.answers(client.socketPath) { return .daemon(client) }
+        if UnixSocketProbe.answers(client.socketPath) { return DaemonJobRepository(client: client) }
         let standalone = Self.standaloneStateDirectory
         if FileManager.default.fileExists(atPath: standalone + "/" + JobStore.fileName) {
-            return .store(try open(standalone), directory: standalone)
+            return StoreJobRepository(store: try open(standalone), directory: standalone)
         }
         throw ValidationError("no ergod answers on \(client.socketPath) and there is no standalone store at \(standalone). Start ergod, give --socket or --state-dir, or measure a job with `ergo run -- CMD`.")
-    }
-
-    /// One job's report, from ergod or the store.
-    func report(id: String) throws -> JobReport {
-        switch try source() {
-        case .daemon(let client):
-            do { return try client.report(id: id) } catch { throw CommandFailure("\(error)") }
-        case .store(let store, let directory):
-            let found: (StoredJob, JobTotals)?
-            do { found = try store.job(id: id) } catch { throw CommandFailure(error.description) }
-            guard let (job, totals) = found else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
-            return JobReportBuilder.report(job: job, totals: totals, now: job.ended ?? job.started)
-        }
     }
 
     private func open(_ directory: String) throws -> JobStore {

@@ -15,15 +15,7 @@ struct JobsCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let jobs: [JobSummary]
-        switch try daemon.source() {
-        case .daemon(let client):
-            do { jobs = try client.jobs(all: all) } catch { throw CommandFailure("\(error)") }
-        case .store(let store, _):
-            do {
-                jobs = try store.jobs(includeEnded: all).map { JobReportBuilder.summary(job: $0.0, totals: $0.1) }
-            } catch { throw CommandFailure(error.description) }
-        }
+        let jobs = try daemon.repository().jobs(all: all)
         if json {
             print(JSONOutput.string(jobs))
             return
@@ -53,7 +45,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let report = try daemon.report(id: id)
+        let report = try daemon.repository().report(id: id)
         print(json ? JSONOutput.string(report) : ReportTextRenderer.render(report), terminator: json ? "\n" : "")
     }
 }

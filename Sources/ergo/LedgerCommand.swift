@@ -1,5 +1,4 @@
 import ArgumentParser
-import ErgometerStore
 import ErgometerWire
 
 /// `ergo ledger`: every joule since ergod started (or of the standalone store's last run), by bucket.
@@ -13,16 +12,7 @@ struct LedgerCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let ledger: Ledger
-        switch try daemon.source() {
-        case .daemon(let client):
-            do { ledger = try client.ledger() } catch { throw CommandFailure("\(error)") }
-        case .store(let store, let directory):
-            do {
-                guard let checkpoint = try store.checkpoint() else { throw CommandFailure("no ledger saved in \(directory) yet") }
-                ledger = Self.ledger(checkpoint, jobs: try store.totals(startedSince: checkpoint.ledgerSince))
-            } catch let error as StoreError { throw CommandFailure(error.description) }
-        }
+        let ledger = try daemon.repository().ledger()
         if json {
             print(JSONOutput.string(ledger))
             return
@@ -51,33 +41,5 @@ struct LedgerCommand: AsyncParsableCommand {
             print(Format.table(rows), terminator: "")
         }
         if let error = ledger.storeError { print("  store error: \(error) (measurements kept in memory)") }
-    }
-
-    /// The ledger a store's last checkpoint holds: per domain what the meters measured, and the
-    /// jobs' buckets from their per-domain totals. A checkpoint from before domains has no
-    /// measured figure of its own: the buckets' sum stands in.
-    static func ledger(_ checkpoint: Checkpoint, jobs totals: [JobTotals]) -> Ledger {
-        var jobs: [String: UInt64] = [:]
-        for total in totals { jobs[total.jobID] = UInt64(max(total.energyMicrojoules, 0)) }
-        let buckets = Ledger.Buckets(
-            jobsMicrojoules: jobs, systemMicrojoules: UInt64(checkpoint.systemMicrojoules), idleMicrojoules: UInt64(checkpoint.idleMicrojoules))
-        let saved = checkpoint.domains
-        var domains: [Ledger.Domain] = []
-        var measured: UInt64 = 0
-        for domain in saved {
-            let attributed = domain.kind != .platform && domain.kind != .other
-            var domainJobs: [String: UInt64] = [:]
-            for total in totals {
-                let energy = total.domains.reduce(Int64(0)) { $0 + ($1.domain == domain.domain ? $1.energyMicrojoules : 0) }
-                if energy > 0 { domainJobs[total.jobID] = UInt64(energy) }
-            }
-            if attributed { measured += domain.measuredMicrojoules }
-            domains.append(Ledger.Domain(
-                domain: domain.domain, kind: domain.kind.rawValue, source: domain.source.rawValue, measuredMicrojoules: domain.measuredMicrojoules,
-                buckets: attributed ? .init(jobsMicrojoules: domainJobs, systemMicrojoules: domain.systemMicrojoules, idleMicrojoules: domain.idleMicrojoules) : nil,
-                componentsBeyondPlatformMicrojoules: domain.componentsBeyondPlatformMicrojoules))
-        }
-        if saved.isEmpty { measured = jobs.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules, +) }
-        return Ledger(since: checkpoint.ledgerSince, measuredMicrojoules: measured, buckets: buckets, source: checkpoint.source, storeError: nil, domains: domains)
     }
 }

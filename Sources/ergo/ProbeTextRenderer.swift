@@ -112,19 +112,7 @@ struct ProbeTextRenderer {
 
 /// Number and table formatting without Foundation's locale machinery.
 enum Format {
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite else { return String(value) }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (abs(value) * scale).rounded()
-        let whole = UInt64(rounded / scale)
-        var text = (value < 0 && rounded > 0 ? "-" : "") + String(whole)
-        if digits > 0 {
-            let fraction = String(UInt64(rounded - Double(whole) * scale))
-            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
-        }
-        return text
-    }
+    static func fixed(_ value: Double, _ digits: Int) -> String { FixedDecimal.string(value, digits) }
 
     /// A value with an SI prefix and a trailing space for the unit: 1.23 G, 456 m, 7.8 n.
     static func si(_ value: Double) -> String {

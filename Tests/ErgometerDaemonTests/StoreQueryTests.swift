@@ -15,7 +15,7 @@ struct StoreQueryTests {
         for index in 1...count {
             jobs.append(StoredJob(
                 id: String(index), jobID: "box-\(index)", name: "job \(index)", user: "u", uid: 1000, labelsJSON: "{}", commandJSON: "[]",
-                started: Double(index), tracking: "cgroup", cgroup: nil, pid: index, processors: nil, hardware: "test", bootID: "b"))
+                started: Double(index), tracking: .cgroup, cgroup: nil, pid: index, processors: nil, hardware: "test", bootID: "b"))
             var total = JobTotals(jobID: String(index))
             total.energyMicrojoules = Int64(index) * 7
             totals.append(total)
@@ -23,7 +23,7 @@ struct StoreQueryTests {
         try store.save(
             checkpoint: Checkpoint(
                 bootID: "b", wallTime: 0, ledgerSince: 0, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0, systemMicrojoules: 0,
-                idleMicrojoules: 0, source: "rapl"),
+                idleMicrojoules: 0, source: .rapl),
             newJobs: jobs, totals: totals, samples: [], endedJobs: [])
         let listed = try store.jobs(includeEnded: true, limit: Int.max)
         #expect(listed.count == count)
@@ -40,10 +40,10 @@ struct StoreQueryTests {
         let store = try JobStore(directory: directory)
         let job = StoredJob(
             id: "7", jobID: "box-7", name: "seven", user: "u", uid: 1000, labelsJSON: "{}", commandJSON: "[]", started: 1,
-            tracking: "cgroup", cgroup: nil, pid: 7, processors: 4, hardware: "test", bootID: "b")
+            tracking: .cgroup, cgroup: nil, pid: 7, processors: 4, hardware: "test", bootID: "b")
         let checkpoint = Checkpoint(
             bootID: "b", wallTime: 2, ledgerSince: 1, monotonicNanoseconds: 3, zonesJSON: "{}", busyMicroseconds: 4, systemMicrojoules: 5,
-            idleMicrojoules: 6, source: "rapl")
+            idleMicrojoules: 6, source: .rapl)
         var totals = JobTotals(jobID: "7")
         for round in 1...2 {
             let n = Int64(round)

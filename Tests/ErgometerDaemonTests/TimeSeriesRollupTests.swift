@@ -10,7 +10,7 @@ struct TimeSeriesRollupTests {
         ActiveJob(
             stored: StoredJob(
                 id: "1", jobID: "box-1", name: "train", user: "root", uid: 0, labelsJSON: "{}", commandJSON: "[]",
-                started: start, tracking: "cgroup", cgroup: "/ergometer/job-1", pid: 1, processors: nil, hardware: "", bootID: "b"),
+                started: start, tracking: .cgroup, cgroup: "/ergometer/job-1", pid: 1, processors: nil, hardware: "", bootID: "b"),
             totals: JobTotals(jobID: "1"), tracking: .cgroup("/ergometer/job-1"), lastUsage: 0, owner: nil, temperatures: [:])
     }
 
