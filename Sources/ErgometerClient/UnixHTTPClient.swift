@@ -122,7 +122,7 @@ public struct UnixHTTPClient: Sendable {
         }
         let body = Array(data[(headerEnd + 4)...])
         if chunked {
-            guard let decoded = decodeChunked(body) else { return complete ? Response(status: status, body: body) : nil }
+            guard let decoded = HTTPChunkedBody.decode(body) else { return complete ? Response(status: status, body: body) : nil }
             return Response(status: status, body: decoded)
         }
         if let length {
@@ -130,22 +130,5 @@ public struct UnixHTTPClient: Sendable {
             return Response(status: status, body: Array(body.prefix(length)))
         }
         return complete ? Response(status: status, body: body) : nil
-    }
-
-    /// Decodes a complete chunked body; nil until its final zero-length chunk has arrived.
-    static func decodeChunked(_ body: [UInt8]) -> [UInt8]? {
-        var output: [UInt8] = []
-        var index = 0
-        while true {
-            guard let lineEnd = body[index...].indices.first(where: { $0 + 1 < body.count && body[$0] == 13 && body[$0 + 1] == 10 })
-            else { return nil }
-            let sizeText = String(decoding: body[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingPrefix(" "), radix: 16) else { return nil }
-            index = lineEnd + 2
-            if size == 0 { return output }
-            guard index + size + 2 <= body.count else { return nil }
-            output.append(contentsOf: body[index..<index + size])
-            index += size + 2
-        }
     }
 }

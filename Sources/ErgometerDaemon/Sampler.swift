@@ -44,6 +44,8 @@ public actor Sampler {
     /// job is registered or ended after it (a request that slipped past the closed socket is
     /// refused, and `ergo run` retries against the next ergod).
     var stopping = false
+    /// The hwmon meter's problem of the last tick, to say a change once.
+    var lastHwmonProblem: String?
     /// When the jobs' DRM clients were last read (monotonic ns; 0: never).
     var lastGPUUseRead: UInt64 = 0
     var systemMicrojoules: UInt64 = 0

@@ -27,6 +27,16 @@ extension Sampler {
         let learn = seconds >= configuration.intervalSeconds / 2
         meters.measure(MeterTick(seconds: seconds, nanoseconds: now &- lastMonotonic, busyRatio: busyRatio, bootID: bootID, now: now), learn: learn)
         if meters.rapl.problem != nil { exported.count(.rapl) }
+        if meters.hwmon.problem != lastHwmonProblem {
+            // A GPU or the platform meter that vanished (driver unloaded, device lost): its
+            // domain keeps the energy so far and reads 0 until it is back.
+            if let problem = meters.hwmon.problem {
+                logger.warning("an hwmon power or energy sensor cannot be read; its domain counts nothing meanwhile", metadata: ["ergometer.reason": "\(problem)"])
+            } else {
+                logger.info("hwmon sensors readable again: measuring")
+            }
+            lastHwmonProblem = meters.hwmon.problem
+        }
         if meters.hwmon.problem != nil { exported.count(.hwmon) }
         if meters.cpuSource != lastSource {
             if meters.cpuSource == .model {

@@ -1,3 +1,5 @@
+import ErgometerClient
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -65,7 +67,7 @@ struct ScrapeClient {
                 chunked = head.contains("transfer-encoding: chunked")
             }
             if let headerEnd, chunked {
-                if let length = Self.chunkedBodyLength(buffer, from: headerEnd, upTo: received) {
+                if let length = HTTPChunkedBody.scan(buffer, from: headerEnd, upTo: received) {
                     if closeAfter { close() }
                     return (status, length)
                 }
@@ -73,46 +75,6 @@ struct ScrapeClient {
                 if closeAfter { close() }
                 return (status, contentLength)
             }
-        }
-    }
-
-    /// The decoded length of a complete chunked body (RFC 9112 §7.1), or nil while it is not complete.
-    static func chunkedBodyLength(_ bytes: [UInt8], from start: Int, upTo count: Int) -> Int? {
-        var cursor = start
-        var total = 0
-        while true {
-            var size = 0
-            var digits = 0
-            while cursor < count, let digit = hexValue(bytes[cursor]) {
-                size = size * 16 + digit
-                digits += 1
-                cursor += 1
-            }
-            guard digits > 0 else { return nil }
-            while cursor < count && bytes[cursor] != 10 { cursor += 1 }  // chunk extensions, CR
-            cursor += 1
-            if size == 0 {
-                // Trailers, if any, end with an empty line.
-                while cursor + 1 < count || (cursor < count && bytes[cursor] == 10) {
-                    if bytes[cursor] == 10 { return total }
-                    if bytes[cursor] == 13 && bytes[cursor + 1] == 10 { return total }
-                    while cursor < count && bytes[cursor] != 10 { cursor += 1 }
-                    cursor += 1
-                }
-                return nil
-            }
-            guard cursor + size + 2 <= count else { return nil }
-            total += size
-            cursor += size + 2
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 0x30...0x39: return Int(byte - 0x30)
-        case 0x41...0x46: return Int(byte - 0x41 + 10)
-        case 0x61...0x66: return Int(byte - 0x61 + 10)
-        default: return nil
         }
     }
 
