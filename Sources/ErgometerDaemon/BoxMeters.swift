@@ -65,10 +65,11 @@ struct BoxMeters {
         }
     }
 
-    /// Idle power of each domain: learned from its readings (from the first one on: a GPU's
-    /// lowest power so far is a better guess than none); `rest` learns from what the ledger saw.
+    /// Idle power of each domain: learned from its own readings, as the CPU's is (0 W until the
+    /// learner has seen enough ticks: a GPU under load from the start would otherwise take its
+    /// load for its idle power); `rest` learns from what the attribution worked out.
     func idleWatts() -> [Double] {
-        idleLearners.map { $0.idleWatts(minimumObservations: 1) ?? 0 }
+        idleLearners.map { $0.idleWatts() ?? 0 }
     }
 
     /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
