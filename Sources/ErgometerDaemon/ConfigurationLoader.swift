@@ -5,6 +5,9 @@ import TOMLKit
 /// Reads the TOML configuration: defaults → decode → validate, reporting every bad key at once
 /// with its line.
 public enum ConfigurationLoader {
+    /// Every key the file may set, `section.key`, in documentation order.
+    public static var keyNames: [String] { ConfigurationKey.all.map(\.name) }
+
     public static func load(file: String) throws(ConfigurationError) -> DaemonConfiguration {
         let text: String
         do {
@@ -41,19 +44,19 @@ public enum ConfigurationLoader {
             }
             for key in sectionTable.keys {
                 let path = "\(section).\(key)"
-                guard let kind = DaemonConfiguration.keys[path] else {
-                    let known = DaemonConfiguration.keys.keys.filter { $0.hasPrefix(section + ".") }.sorted()
+                guard let declared = ConfigurationKey.byName[path] else {
+                    let known = ConfigurationKey.all.map(\.name).filter { $0.hasPrefix(section + ".") }
                     problems.append("\(where_(section, key)): unknown key" + (known.isEmpty ? ", and [\(section)] is not a section" : "; [\(section)] has \(known.map { $0.split(separator: ".")[1] }.joined(separator: ", "))"))
                     continue
                 }
                 let value = sectionTable[key]
-                switch kind {
+                switch declared.kind {
                 case .number:
                     guard let number = value?.double ?? value?.int.map(Double.init) else {
                         problems.append("\(where_(section, key)): must be a number, found \(value.map { "\($0.type)" } ?? "nothing")")
                         continue
                     }
-                    if let problem = assign(number: number, to: path, in: &configuration) {
+                    if let problem = declared.assign(number: number, to: &configuration) {
                         problems.append("\(where_(section, key)): \(problem)")
                     }
                 case .string:
@@ -61,7 +64,7 @@ public enum ConfigurationLoader {
                         problems.append("\(where_(section, key)): must be a string in quotes, found \(value.map { "\($0.type)" } ?? "nothing")")
                         continue
                     }
-                    if let problem = assign(string: string, to: path, in: &configuration) {
+                    if let problem = declared.assign(string: string, to: &configuration) {
                         problems.append("\(where_(section, key)): \(problem)")
                     }
                 }
@@ -70,58 +73,6 @@ public enum ConfigurationLoader {
         problems += configuration.validationProblems()
         guard problems.isEmpty else { throw ConfigurationError(file: file, problems: problems) }
         return configuration
-    }
-
-    private static func assign(number: Double, to path: String, in configuration: inout DaemonConfiguration) -> String? {
-        if DaemonConfiguration.wholeNumberKeys.contains(path) {
-            guard number.rounded() == number, abs(number) < 1e9 else { return "must be a whole number, found \(number)" }
-            let whole = Int(number)
-            switch path {
-            case "control.max_active_jobs": configuration.maxActiveJobs = whole
-            case "control.max_active_jobs_per_user": configuration.maxActiveJobsPerUser = whole
-            case "control.max_connections_per_user": configuration.maxConnectionsPerUser = whole
-            case "control.max_connections": configuration.maxConnections = whole
-            default: preconditionFailure("whole-number key \(path) not assigned")
-            }
-            return nil
-        }
-        switch path {
-        case "daemon.interval_seconds": configuration.intervalSeconds = number
-        case "daemon.checkpoint_seconds": configuration.checkpointSeconds = number
-        case "power.idle_watts": configuration.idleWatts = number
-        case "power.tdp_watts": configuration.tdpWatts = number
-        case "carbon.intensity_g_per_kwh": configuration.intensityGramsPerKWh = number
-        case "carbon.pue": configuration.pue = number
-        case "carbon.price_per_kwh": configuration.pricePerKWh = number
-        case "metrics.energy_resolution_joules": configuration.energyResolutionJoules = number
-        case "metrics.update_interval_seconds": configuration.metricsUpdateSeconds = number
-        case "metrics.ended_job_grace_seconds": configuration.endedJobGraceSeconds = number
-        case "control.idle_timeout_seconds": configuration.idleTimeoutSeconds = number
-        default: preconditionFailure("number key \(path) not assigned")
-        }
-        return nil
-    }
-
-    private static func assign(string: String, to path: String, in configuration: inout DaemonConfiguration) -> String? {
-        switch path {
-        case "daemon.state_dir": configuration.stateDirectory = string
-        case "daemon.socket": configuration.socketPath = string
-        case "daemon.sysfs_root": configuration.sysfsRoot = string
-        case "daemon.procfs_root": configuration.procfsRoot = string
-        case "power.idle_policy":
-            guard let policy = IdlePolicy(rawValue: string) else {
-                return "\"\(string)\" is not a policy; use \"proportional\" or \"separate\""
-            }
-            configuration.idlePolicy = policy
-        case "carbon.intensity_csv": configuration.intensityCSV = string
-        case "carbon.price_csv": configuration.priceCSV = string
-        case "carbon.currency": configuration.currency = string
-        case "jobs.cgroup_subtree": configuration.cgroupSubtree = string
-        case "metrics.listen": configuration.metricsListen = string
-        case "control.admin_group": configuration.adminGroup = string
-        default: preconditionFailure("string key \(path) not assigned")
-        }
-        return nil
     }
 
     /// The 1-based line where `key` is set inside `[section]` (or where `[key]` opens).

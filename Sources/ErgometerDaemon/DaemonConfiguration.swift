@@ -55,25 +55,6 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The listener's address; nil when `off`.
     public var metricsAddress: ListenAddress? { try? ListenAddress.parse(metricsListen) }
 
-    /// Every key of the file: `section.key`, with its TOML type, for validation and documentation.
-    static let keys: [String: ConfigurationValueKind] = [
-        "daemon.interval_seconds": .number, "daemon.checkpoint_seconds": .number, "daemon.state_dir": .string,
-        "daemon.socket": .string, "daemon.sysfs_root": .string, "daemon.procfs_root": .string,
-        "power.idle_policy": .string, "power.idle_watts": .number, "power.tdp_watts": .number,
-        "carbon.intensity_g_per_kwh": .number, "carbon.intensity_csv": .string, "carbon.pue": .number,
-        "carbon.price_per_kwh": .number, "carbon.price_csv": .string, "carbon.currency": .string,
-        "jobs.cgroup_subtree": .string,
-        "metrics.listen": .string, "metrics.energy_resolution_joules": .number, "metrics.update_interval_seconds": .number,
-        "metrics.ended_job_grace_seconds": .number,
-        "control.admin_group": .string, "control.max_active_jobs": .number, "control.max_active_jobs_per_user": .number,
-        "control.idle_timeout_seconds": .number, "control.max_connections_per_user": .number, "control.max_connections": .number,
-    ]
-
-    /// The number keys that take whole numbers only.
-    static let wholeNumberKeys: Set<String> = [
-        "control.max_active_jobs", "control.max_active_jobs_per_user", "control.max_connections_per_user", "control.max_connections",
-    ]
-
     /// Problems with the values themselves, all at once.
     public func validationProblems() -> [String] {
         var problems: [String] = []
@@ -133,29 +114,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The seconds between two publications of /metrics values: never shorter than a tick.
     var metricsPublishSeconds: Double { max(metricsUpdateSeconds, intervalSeconds) }
 
-    /// The keys a SIGHUP can change; the others need a restart.
-    static let reloadableKeys: Set<String> = [
-        "daemon.checkpoint_seconds", "power.idle_policy", "power.idle_watts", "carbon.intensity_g_per_kwh",
-        "carbon.intensity_csv", "carbon.pue", "carbon.price_per_kwh", "carbon.price_csv", "carbon.currency",
-        "metrics.energy_resolution_joules", "metrics.update_interval_seconds", "metrics.ended_job_grace_seconds",
-        "control.admin_group", "control.max_active_jobs", "control.max_active_jobs_per_user",
-    ]
-
-    /// The keys whose values differ from `other`'s and need a restart to take effect.
+    /// The keys whose values differ from `other`'s and need a restart to take effect (the keys
+    /// are declared once, in `ConfigurationKey.all`).
     func restartOnlyDifferences(from other: DaemonConfiguration) -> [String] {
-        var keys: [String] = []
-        if intervalSeconds != other.intervalSeconds { keys.append("daemon.interval_seconds") }
-        if stateDirectory != other.stateDirectory { keys.append("daemon.state_dir") }
-        if socketPath != other.socketPath { keys.append("daemon.socket") }
-        if sysfsRoot != other.sysfsRoot { keys.append("daemon.sysfs_root") }
-        if procfsRoot != other.procfsRoot { keys.append("daemon.procfs_root") }
-        if tdpWatts != other.tdpWatts { keys.append("power.tdp_watts") }
-        if cgroupSubtree != other.cgroupSubtree { keys.append("jobs.cgroup_subtree") }
-        if metricsListen != other.metricsListen { keys.append("metrics.listen") }
-        if idleTimeoutSeconds != other.idleTimeoutSeconds { keys.append("control.idle_timeout_seconds") }
-        if maxConnectionsPerUser != other.maxConnectionsPerUser { keys.append("control.max_connections_per_user") }
-        if maxConnections != other.maxConnections { keys.append("control.max_connections") }
-        return keys
+        ConfigurationKey.all.filter { !$0.reloadable && $0.differs(self, other) }.map(\.name)
     }
 }
 

@@ -10,6 +10,22 @@ struct ConfigurationTests {
         #expect(documented == DaemonConfiguration())
     }
 
+    /// Each key the loader takes is documented in Config/ergometer.toml under its section (set,
+    /// or commented out with its example), and nothing else is.
+    @Test func everyKeyIsDocumentedInItsSection() throws {
+        let text = try String(contentsOfFile: Fixtures.packageRoot + "/Config/ergometer.toml", encoding: .utf8)
+        var documented: [String] = []
+        var section = ""
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("[") { section = String(line.dropFirst().prefix { $0 != "]" }) }
+            let body = line.hasPrefix("# ") ? line.dropFirst(2) : line[...]
+            guard let equals = body.firstIndex(of: "="), !section.isEmpty else { continue }
+            let key = body[..<equals].trimmingCharacters(in: .whitespaces)
+            if !key.isEmpty, key.allSatisfy({ $0.isLetter || $0 == "_" }) { documented.append(section + "." + key) }
+        }
+        #expect(documented == ConfigurationLoader.keyNames)
+    }
+
     @Test func keysOverrideDefaults() throws {
         let configuration = try ConfigurationLoader.parse(
             """
