@@ -1,8 +1,11 @@
 /// Every joule measured since the ledger began, per domain, and where it went (DESIGN.md,
 /// "the ledger"): `measured` is the sum of the meters' deltas, recorded from the readings;
-/// `system` and `idle` (and the jobs' buckets, which their owners keep) from the attribution.
-/// The two are kept apart so a test can compare them: neither is derived from the other.
+/// `system` and `idle`, and the buckets of the jobs that ended, from the attribution (a running
+/// job keeps its own, updated in place on the tick). The two are kept apart so a test can
+/// compare them: neither is derived from the other.
 public struct DomainLedger: Equatable, Sendable {
+    /// When this ledger period began (Unix seconds): ergod's first start in this boot.
+    public var since: Double
     public private(set) var domains: [EnergyDomain]
     public private(set) var measured: [UInt64]
     public private(set) var system: [UInt64]
@@ -11,8 +14,12 @@ public struct DomainLedger: Equatable, Sendable {
     public private(set) var componentsBeyondPlatformTicks: UInt64 = 0
     public private(set) var componentsBeyondPlatformMicrojoules: UInt64 = 0
 
-    public init(domains: [EnergyDomain]) {
+    /// Per domain, the energy of each job of this period that has ended, by job id.
+    public private(set) var endedJobs: [String: [UInt64]] = [:]
+
+    public init(domains: [EnergyDomain], since: Double) {
         self.domains = domains
+        self.since = since
         measured = [UInt64](repeating: 0, count: domains.count)
         system = measured
         idle = measured
@@ -52,6 +59,21 @@ public struct DomainLedger: Equatable, Sendable {
             idle[index] += tick.idle[index]
         }
     }
+
+    /// A job's buckets, per domain, once it has ended (or as the store had them at a restart).
+    public mutating func jobEnded(_ id: String, byDomain energy: [UInt64]) {
+        endedJobs[id] = energy
+    }
+
+    /// Takes back the buckets of a job that runs again after a restart (it keeps them itself).
+    public mutating func resume(_ id: String) -> [UInt64]? {
+        endedJobs.removeValue(forKey: id)
+    }
+
+    /// Σ of the `system` buckets over the attributed domains.
+    public var systemTotal: UInt64 { domains.indices.reduce(0) { isAttributed($1) ? $0 + system[$1] : $0 } }
+    /// Σ of the `idle` buckets over the attributed domains.
+    public var idleTotal: UInt64 { domains.indices.reduce(0) { isAttributed($1) ? $0 + idle[$1] : $0 } }
 
     /// Continues a ledger saved at a checkpoint: figures of domains of the same name.
     public mutating func restore(

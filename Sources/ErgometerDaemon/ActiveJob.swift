@@ -39,7 +39,7 @@ struct ActiveJob {
     /// to read since (a removed cgroup): a job that used CPU and still reads is not looked at.
     var cpuSinceVanishCheck: UInt64 = 0
     var counterFailedSinceVanishCheck = false
-    /// Energy in this ledger period, per domain (`Sampler.ledgerJobs` holds the jobs that ended).
+    /// Energy in this ledger period, per domain (the ledger holds the jobs that ended).
     var ledgerByDomain: [UInt64] = []
     /// Energy and its idle share per domain and source, at `domain * sourceCount + source`:
     /// updated in place each tick, turned into `totals.domains` at a checkpoint.

@@ -28,7 +28,8 @@ public actor Sampler {
     let model: PowerModel
     /// Every meter of the box and its domains.
     var meters: BoxMeters
-    /// Every joule measured since `ledgerSince` per domain, and its system and idle buckets.
+    /// Every joule measured in this ledger period per domain, its system and idle buckets and
+    /// those of the jobs that ended (running jobs keep theirs, `ActiveJob.ledgerByDomain`).
     var ledger: DomainLedger
 
     var bootID: String
@@ -37,7 +38,6 @@ public actor Sampler {
     var lastBusyMicroseconds: UInt64
     /// Busy share of all CPUs over the last tick (0 to 1), for /metrics.
     var lastBusyRatio: Double?
-    var ledgerSince: Double
     /// When the components last exceeded the platform meter and that was said (monotonic ns).
     var lastPlatformWarning: UInt64 = 0
     /// Set once the sampler has stopped ticking: its final checkpoint is the last write, so no
@@ -48,11 +48,6 @@ public actor Sampler {
     var lastHwmonProblem: String?
     /// When the jobs' DRM clients were last read (monotonic ns; 0: never).
     var lastGPUUseRead: UInt64 = 0
-    var systemMicrojoules: UInt64 = 0
-    var idleMicrojoules: UInt64 = 0
-    /// Energy per domain of the jobs of this ledger period that are no longer running (a running
-    /// job keeps its own, `ActiveJob.ledgerByDomain`; `ledgerEntries` has both).
-    var ledgerJobs: [String: [UInt64]] = [:]
     /// Owner uid of each job registered by this process, for the per-user view of the ledger.
     var ledgerOwners: [String: Int] = [:]
     var lastSource: PowerSourceKind
@@ -116,7 +111,7 @@ public actor Sampler {
         let rapl = RaplMeter(sysfs: sysfs, model: model)
         let (power, powerIssues) = probe.powerSensors(raplCoversCPU: rapl.hasRapl)
         meters = BoxMeters(rapl: rapl, hwmon: HwmonMeter(counting: power))
-        ledger = DomainLedger(domains: meters.domains)
+        ledger = DomainLedger(domains: meters.domains, since: 0)
         lastSource = rapl.hasRapl ? .rapl : .model
         let interval = configuration.intervalSeconds
         if let wrap = rapl.shortestWrapSeconds, interval > wrap / 2 {
@@ -136,7 +131,7 @@ public actor Sampler {
         lastMonotonic = MonotonicClock.nanoseconds()
         lastWall = wallClock()
         lastBusyMicroseconds = Self.busyMicroseconds(snapshot.cpuStat)
-        ledgerSince = lastWall
+        ledger.since = lastWall
         lastCheckpoint = lastMonotonic
         nextJobNumber = (try? store?.nextJobNumber()) ?? 1
         meters.prime(bootID: bootID)

@@ -29,9 +29,9 @@ extension Sampler {
             active.formIndex(after: &index)
         }
         let checkpoint = Checkpoint(
-            bootID: bootID, wallTime: lastWall, ledgerSince: ledgerSince, monotonicNanoseconds: Int64(lastMonotonic),
+            bootID: bootID, wallTime: lastWall, ledgerSince: ledger.since, monotonicNanoseconds: Int64(lastMonotonic),
             zonesJSON: Self.json(meters.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
-            systemMicrojoules: Int64(systemMicrojoules), idleMicrojoules: Int64(idleMicrojoules), source: lastSource,
+            systemMicrojoules: Int64(ledger.systemTotal), idleMicrojoules: Int64(ledger.idleTotal), source: lastSource,
             domainsJSON: Self.json(checkpointDomains))
         let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
         do {
@@ -92,11 +92,9 @@ extension Sampler {
             lastMonotonic = UInt64(saved.monotonicNanoseconds)
             lastWall = saved.wallTime
             lastBusyMicroseconds = UInt64(saved.busyMicroseconds)
-            ledgerSince = saved.ledgerSince
-            systemMicrojoules = UInt64(saved.systemMicrojoules)
-            idleMicrojoules = UInt64(saved.idleMicrojoules)
-            for totals in try store.totals(startedSince: saved.ledgerSince) { ledgerJobs[totals.jobID] = byDomain(totals.domains) }
-            restoreLedger(saved)
+            ledger.since = saved.ledgerSince
+            let jobs = try store.totals(startedSince: saved.ledgerSince)
+            restoreLedger(saved, jobs: jobs)
             temperaturesDue = true
             for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
                 let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
@@ -105,7 +103,7 @@ extension Sampler {
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
                     owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)
                 restored.adopt(domains: meters.domains)
-                restored.ledgerByDomain = ledgerJobs.removeValue(forKey: job.id) ?? restored.ledgerByDomain
+                restored.ledgerByDomain = ledger.resume(job.id) ?? restored.ledgerByDomain
                 // The carbon intensity's time weighting goes on from what the totals hold.
                 restored.measuredSeconds = max(saved.wallTime - job.started, 0)
                 restored.intensitySeconds = totals.intensityGramsPerKWh * restored.measuredSeconds
@@ -132,18 +130,18 @@ extension Sampler {
         return energies
     }
 
-    /// The per-domain ledger of the checkpoint; one saved before there were domains held the
-    /// CPU packages only, and continues as the `cpu-package` domain.
-    func restoreLedger(_ saved: Checkpoint) {
+    /// The per-domain ledger of the checkpoint and the buckets of its period's jobs; one saved
+    /// before there were domains held the CPU packages only, and continues as `cpu-package`.
+    func restoreLedger(_ checkpoint: Checkpoint, jobs: [JobTotals]) {
         var measured: [String: UInt64] = [:]
         var system: [String: UInt64] = [:]
         var idle: [String: UInt64] = [:]
-        let saved = saved.domains
+        let saved = checkpoint.domains
         if saved.isEmpty {
-            let jobs = ledgerJobs.values.reduce(0) { $0 + $1.reduce(0, +) }
-            measured["cpu-package"] = systemMicrojoules + idleMicrojoules + jobs
-            system["cpu-package"] = systemMicrojoules
-            idle["cpu-package"] = idleMicrojoules
+            let jobEnergy = jobs.reduce(UInt64(0)) { $0 + UInt64(max($1.energyMicrojoules, 0)) }
+            measured["cpu-package"] = UInt64(checkpoint.systemMicrojoules) + UInt64(checkpoint.idleMicrojoules) + jobEnergy
+            system["cpu-package"] = UInt64(checkpoint.systemMicrojoules)
+            idle["cpu-package"] = UInt64(checkpoint.idleMicrojoules)
         }
         var beyond: UInt64 = 0
         for domain in saved {
@@ -153,6 +151,7 @@ extension Sampler {
             beyond += domain.componentsBeyondPlatformMicrojoules ?? 0
         }
         ledger.restore(measured: measured, system: system, idle: idle, componentsBeyondPlatformMicrojoules: beyond)
+        for totals in jobs { ledger.jobEnded(totals.jobID, byDomain: byDomain(totals.domains)) }
     }
 }
 

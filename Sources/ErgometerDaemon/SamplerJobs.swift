@@ -121,7 +121,7 @@ extension Sampler {
                 logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])
             }
         }
-        ledgerJobs[id] = job.ledgerByDomain
+        ledger.jobEnded(id, byDomain: job.ledgerByDomain)
         endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
         jobRowsToUpdate.append(job.stored)

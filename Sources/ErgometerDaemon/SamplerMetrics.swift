@@ -117,8 +117,8 @@ extension Sampler {
             }
         }
         snapshot.jobs = jobs.values.sorted { ($0.id, $0.name, $0.user) < ($1.id, $1.name, $1.user) }
-        snapshot.idleMicrojoules = resolution.coarsen(idleMicrojoules)
-        snapshot.systemMicrojoules = resolution.coarsen(systemMicrojoules)
+        snapshot.idleMicrojoules = resolution.coarsen(ledger.idleTotal)
+        snapshot.systemMicrojoules = resolution.coarsen(ledger.systemTotal)
         snapshot.tickSeconds = exported.tickSeconds
         snapshot.tickLatenessSeconds = exported.tickLateness
         snapshot.probeErrors = exported.probeErrors

@@ -95,15 +95,15 @@ extension Sampler {
                 buckets: domainBuckets,
                 componentsBeyondPlatformMicrojoules: domain.kind == .rest ? floor(ledger.componentsBeyondPlatformMicrojoules) : nil))
         }
-        let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: systemMicrojoules, idle: idleMicrojoules)
+        let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: ledger.systemTotal, idle: ledger.idleTotal)
         return Ledger(
-            since: ledgerSince, measuredMicrojoules: caller.isAdmin ? ledger.measuredTotal : total(overall), buckets: overall,
+            since: ledger.since, measuredMicrojoules: caller.isAdmin ? ledger.measuredTotal : total(overall), buckets: overall,
             source: lastSource.rawValue, storeError: storeError, domains: domains)
     }
 
     /// Energy per domain of every job of this ledger period, running and ended.
     var ledgerEntries: [String: [UInt64]] {
-        var entries = ledgerJobs
+        var entries = ledger.endedJobs
         for (id, job) in active { entries[id] = job.ledgerByDomain }
         return entries
     }

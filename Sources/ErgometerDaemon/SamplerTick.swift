@@ -88,10 +88,6 @@ extension Sampler {
             active.formIndex(after: &index)
             position += 1
         }
-        for domain in split.system.indices where ledger.isAttributed(domain) {
-            systemMicrojoules += split.system[domain]
-            idleMicrojoules += split.idle[domain]
-        }
         lastMonotonic = now
         lastWall = wall
         lastBusyMicroseconds = busy
