@@ -130,7 +130,7 @@ let package = Package(
             name: "ergoTests",
             dependencies: [
                 "ErgometerCore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench",
-                "ergometer-fuzz",
+                "ergometer-fuzz", "ErgometerDaemon", "ErgometerStore", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift

@@ -64,13 +64,8 @@ public actor Sampler {
     /// The last reading, shared by the tick and /metrics so the sensors are read once per period.
     var lastTemperatures: [TemperatureReading] = []
     static let temperatureSeconds = 5.0
-    /// Jobs ended since the last successful checkpoint (all of them when there is no store).
-    var endedJobs: [String: (StoredJob, JobTotals)] = [:]
-    var pendingSamples: [JobSample] = []
-    /// Registrations the store could not take yet; saved with the next checkpoint.
-    var unsavedJobs: [StoredJob] = []
-    /// Job rows changed since the last checkpoint (ended, or re-stamped after a clock step).
-    var jobRowsToUpdate: [StoredJob] = []
+    /// What the store has not taken yet: ended jobs, samples, registrations, changed rows.
+    var pending = PendingWrites()
     /// The wall clock, for timestamps only: every interval comes from the monotonic clock.
     var wallClock: @Sendable () -> Double = { WallClock.seconds() }
     /// A wall-clock jump larger than this (beyond the tick's own length) is a step, seconds.
@@ -91,8 +86,6 @@ public actor Sampler {
     let reads = ReadBuffer(byteCount: 64 * 1024)
     var readBuffer: UnsafeMutableRawBufferPointer { reads.bytes }
 
-    /// At most this many samples wait in memory while the store cannot be written.
-    static let pendingSampleLimit = 1_000_000
 
     public init(configuration: DaemonConfiguration, store: JobStore?, logger: Logger, storeProblem: String? = nil) throws(ConfigurationError) {
         storeError = storeProblem

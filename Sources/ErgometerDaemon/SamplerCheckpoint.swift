@@ -33,14 +33,11 @@ extension Sampler {
             zonesJSON: Self.json(meters.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
             systemMicrojoules: Int64(ledger.systemTotal), idleMicrojoules: Int64(ledger.idleTotal), source: lastSource,
             domainsJSON: Self.json(checkpointDomains))
-        let totals = active.values.map(\.totals) + endedJobs.values.map(\.1)
+        let totals = active.values.map(\.totals) + pending.endedJobs.values.map(\.1)
         do {
             try store.save(
-                checkpoint: checkpoint, newJobs: unsavedJobs, totals: totals, samples: pendingSamples, endedJobs: jobRowsToUpdate)
-            unsavedJobs.removeAll()
-            pendingSamples.removeAll(keepingCapacity: true)
-            jobRowsToUpdate.removeAll()
-            endedJobs.removeAll()
+                checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: pending.samples, endedJobs: pending.jobRows)
+            pending.saved()
             if storeError != nil {
                 logger.info("job store writable again; everything kept in memory is saved")
                 storeError = nil

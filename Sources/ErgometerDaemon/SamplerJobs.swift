@@ -59,7 +59,7 @@ extension Sampler {
         do {
             try store?.insert(stored, totals: totals)
         } catch {
-            unsavedJobs.append(stored)
+            pending.newJobs.append(stored)
             noteStoreFailure(error)
         }
         var job = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
@@ -122,9 +122,9 @@ extension Sampler {
             }
         }
         ledger.jobEnded(id, byDomain: job.ledgerByDomain)
-        endedJobs[id] = (job.stored, job.totals)
+        pending.endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
-        jobRowsToUpdate.append(job.stored)
+        pending.jobRows.append(job.stored)
         logger.info("job ended", metadata: [
             "ergometer.job.id": "\(id)", "ergometer.job.energy_joules": "\(Double(job.totals.energyMicrojoules) / 1e6)",
             "ergometer.job.exit_status": "\(exitStatus.map(String.init) ?? "unknown")",

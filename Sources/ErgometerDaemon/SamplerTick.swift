@@ -118,7 +118,7 @@ extension Sampler {
         var index = active.startIndex
         while index != active.endIndex {
             active.values[index].stored.started += step
-            jobRowsToUpdate.append(active.values[index].stored)
+            pending.jobRows.append(active.values[index].stored)
             active.formIndex(after: &index)
         }
         return wall - seconds
@@ -194,11 +194,9 @@ extension Sampler {
     }
 
     func appendSample(_ sample: JobSample) {
-        if pendingSamples.count >= Self.pendingSampleLimit {
-            pendingSamples.removeFirst(pendingSamples.count / 10)
+        if pending.append(sample) {
             logger.error("store unwritable for long: oldest time-series samples dropped (job totals are kept)")
         }
-        pendingSamples.append(sample)
     }
 
     /// Jobs whose processes are all gone without an end request (their `ergo run` died):

@@ -8,12 +8,13 @@ import Logging
 import Testing
 
 /// The whole box through the sampler: the gpu-box tree with RAPL (package 40 W, DRAM 5 W), an
-/// i915 counter (30 W), an amdgpu gauge (100 W) and an ACPI power meter gauge (300 W), two busy
+/// i915 counter (30 W), an amdgpu gauge (100 W) and an ACPI power meter gauge (600 W), two busy
 /// jobs on real cgroups, one of which holds a DRM client on the amdgpu with advancing engine
 /// time. What the meters drew is known independently of the sampler: per domain, measured
 /// must equal it (exactly for counters; for gauges, their watts over the sampler's window, which
 /// the test brackets on the same clock), the buckets must add up to measured, the GPU's energy
 /// must go to the job using it, the CPU domains follow CPU time and `rest` the components.
+extension LoadSensitiveSuites {
 @Suite(.serialized)
 struct MeteredBoxTests {
     static let caller = ControlCaller(uid: Int(getuid()), gid: Int(getgid()), pid: getpid(), user: "test", isAdmin: true)
@@ -71,7 +72,7 @@ struct MeteredBoxTests {
         let gpu = sys + "/devices/pci0000:00/0000:00:01.1/0000:03:00.0/hwmon/hwmon0/power1_average"
         let meter = sys + "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI000D:00/hwmon/hwmon3/power1_average"
         SimulatedMeters.writeInPlace(100_000_000, to: gpu)
-        SimulatedMeters.writeInPlace(300_000_000, to: meter)
+        SimulatedMeters.writeInPlace(600_000_000, to: meter)
         let simulated = SimulatedMeters(
             counters: [
                 .init(path: sys + "/class/powercap/intel-rapl:0/energy_uj", watts: 40),
@@ -126,7 +127,7 @@ struct MeteredBoxTests {
         #expect(domains["gpu-0000:04:00.0"]?.measuredMicrojoules == drawn[2])
         #expect(domains["gpu-0000:05:00.0"]?.measuredMicrojoules == 0, "the xe card drew nothing")
         // Gauges: a constant power over the sampler's window, which lies within the brackets.
-        for (name, watts) in [("gpu-0000:03:00.0", 100.0), ("platform", 300.0)] {
+        for (name, watts) in [("gpu-0000:03:00.0", 100.0), ("platform", 600.0)] {
             let joules = Double(domains[name]?.measuredMicrojoules ?? 0) / 1e6
             let shortest = Double(windowEndsBefore - windowStartsAfter) / 1e9 * watts
             let longest = Double(windowEndsAfter - windowStartsBefore) / 1e9 * watts
@@ -136,10 +137,10 @@ struct MeteredBoxTests {
         let components = ["cpu-package", "dram", "gpu-0000:03:00.0", "gpu-0000:04:00.0", "gpu-0000:05:00.0"].reduce(UInt64(0)) {
             $0 + (domains[$1]?.measuredMicrojoules ?? 0)
         }
-        // A tick where the simulated counters caught up late can draw more than the platform's
-        // 300 W: rest is 0 then, and the excess is said.
+        // A tick where the simulated counters caught up late (a busy machine starves their
+        // thread) can draw more than the platform's 600 W: rest is 0 then, and the excess is said.
         let beyond = domains["rest"]?.componentsBeyondPlatformMicrojoules ?? 0
-        #expect(Double(beyond) < 0.01 * Double(components), "the components rarely exceed the platform meter here: \(beyond) µJ")
+        #expect(Double(beyond) < 0.05 * Double(components), "the components rarely exceed the platform meter here: \(beyond) µJ")
         #expect(domains["rest"]?.measuredMicrojoules == (domains["platform"]?.measuredMicrojoules ?? 0) - components + beyond)
         #expect(ledger.measuredMicrojoules == (domains["platform"]?.measuredMicrojoules ?? 0) + beyond)
         #expect(domains["platform"]?.buckets == nil, "the platform is measured, not attributed")
@@ -195,38 +196,6 @@ struct MeteredBoxTests {
     }
 }
 
-extension MeteredBoxTests {
-    /// A GPU whose counter cannot be read (a lost device, a driver unloaded: here its file reads
-    /// empty) keeps its energy so far, says so, and, back, its counter covers the gap.
-    @Test func aGPUThatVanishesKeepsItsEnergyAndComesBack() async throws {
-        let root = try Fixtures.scratchCopy(of: "gpu-box")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let counter = root + "/sys/devices/pci0000:00/0000:00:01.2/0000:04:00.0/hwmon/hwmon1/energy1_input"
-        SimulatedMeters.writeInPlace(1_000_000_000, to: counter)
-        var configuration = DaemonConfiguration()
-        configuration.sysfsRoot = root + "/sys"
-        configuration.procfsRoot = root + "/proc"
-        let log = SamplerFaultTests.RecordedLog()
-        let sampler = try Sampler(configuration: configuration, store: nil, logger: Logger(label: "vanish") { _ in SamplerFaultTests.RecordedLog.Handler(log: log) })
-        func measured() async -> UInt64? {
-            await sampler.ledger(for: Self.caller).domains.first { $0.domain == "gpu-0000:04:00.0" }?.measuredMicrojoules
-        }
-        SimulatedMeters.writeInPlace(1_010_000_000, to: counter)
-        usleep(20_000)
-        await sampler.tick()
-        #expect(await measured() == 10_000_000)
-        truncate(counter, 0)
-        usleep(20_000)
-        await sampler.tick()
-        await sampler.tick()
-        #expect(await measured() == 10_000_000, "the energy so far is intact")
-        #expect(log.contains("an hwmon power or energy sensor cannot be read"))
-        SimulatedMeters.writeInPlace(1_030_000_000, to: counter)
-        usleep(20_000)
-        await sampler.tick()
-        #expect(await measured() == 30_000_000, "the counter covers the gap once it reads again")
-        #expect(log.contains("hwmon sensors readable again"))
-    }
 }
 
 extension Array {
