@@ -17,6 +17,12 @@ struct BoxMeters {
     /// (`cpuIdleLearner`), as the host figure did.
     private(set) var cpuIdleLearner = IdlePowerLearner()
     private(set) var idleLearners: [IdlePowerLearner]
+    /// Idle power of each domain, W: learned from its own readings, as the CPU's is (0 W until
+    /// the learner has seen enough ticks: a GPU under load from the start would otherwise take
+    /// its load for its idle power); `rest` learns from what the attribution worked out. Kept
+    /// here and updated only when a learner observes, so a tick neither allocates nor scans
+    /// the learners' histograms for it.
+    private(set) var idleWatts: [Double]
     /// Index of `rest`, when there is a platform meter.
     let restIndex: Int?
     /// Energy per domain and source since ergod started, at `domain * sourceCount + source`
@@ -39,6 +45,7 @@ struct BoxMeters {
         readings = domains.map { _ in DomainEnergy(microjoules: 0, source: .model) }
         if let restIndex { readings[restIndex].source = hwmon.source(ofDomain: hwmon.domains.firstIndex { $0.kind == .platform }!) }
         idleLearners = domains.map { _ in IdlePowerLearner() }
+        idleWatts = domains.map { _ in 0 }
         totals = [UInt64](repeating: 0, count: domains.count * EnergySource.allCases.count)
     }
 
@@ -62,15 +69,11 @@ struct BoxMeters {
         }
         for index in rapl.domains.count..<readings.count where index != restIndex {
             idleLearners[index].observe(watts: Double(readings[index].microjoules) / 1e6 / tick.seconds)
+            idleWatts[index] = idleLearners[index].idleWatts() ?? 0
         }
     }
 
-    /// Idle power of each domain: learned from its own readings, as the CPU's is (0 W until the
-    /// learner has seen enough ticks: a GPU under load from the start would otherwise take its
-    /// load for its idle power); `rest` learns from what the attribution worked out.
-    func idleWatts() -> [Double] {
-        idleLearners.map { $0.idleWatts() ?? 0 }
-    }
+
 
     /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
     mutating func observeRest(microjoules: UInt64, seconds: Double, learn: Bool) {
@@ -78,6 +81,7 @@ struct BoxMeters {
         totals[restIndex * EnergySource.allCases.count + readings[restIndex].source.ordinal] += microjoules
         guard learn, seconds > 0 else { return }
         idleLearners[restIndex].observe(watts: Double(microjoules) / 1e6 / seconds)
+        idleWatts[restIndex] = idleLearners[restIndex].idleWatts() ?? 0
     }
 
     /// The source of the CPU domains this tick (`rapl`, or `model` when RAPL could not be used).

@@ -63,7 +63,7 @@ extension Sampler {
         refreshGPUUseIfDue(now: now)
         let split = BoxAttribution.split(
             kinds: meters.kinds, energy: meters.readings.map(\.microjoules), seconds: seconds, jobCPUMicroseconds: tickCPU,
-            busyCPUMicroseconds: busyDelta, gpuWeights: gpuWeights(), cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts(),
+            busyCPUMicroseconds: busyDelta, gpuWeights: gpuWeights(), cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts,
             policy: configuration.idlePolicy)
         ledger.recordMeasured(meters.readings)
         ledger.recordBuckets(split)
