@@ -37,10 +37,12 @@ let package = Package(
             name: "CPCI",
             linkerSettings: [.linkedLibrary("pci")]
         ),
+        // NVML's declarations and a dlopen loader: no build-time NVIDIA dependency.
+        .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ErgometerCore", swiftSettings: strictSwift),
         .target(
             name: "ErgometerProbes",
-            dependencies: ["ErgometerCore", "CSensors", "CPCI"],
+            dependencies: ["ErgometerCore", "CSensors", "CPCI", "CNVML"],
             swiftSettings: strictSwift
         ),
         .target(name: "ErgometerWire", swiftSettings: strictSwift),

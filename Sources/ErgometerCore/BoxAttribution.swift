@@ -4,8 +4,10 @@
 ///   by `Attribution.split` exactly as a single host figure was, and each bucket is then cut
 ///   into the domains (largest remainder on each bucket's size, so every domain's buckets sum
 ///   to its own energy and every bucket to its share: exact on both axes).
-/// - Each GPU domain is split by its own weights (the jobs' engine time on it) and its own idle
-///   power; with no job on it, energy above idle goes to `system`, the rest to `idle`.
+/// - Each GPU domain is split by its own weights (`GPUDomainUse`: the jobs' SM utilization or
+///   engine time on it, and that of processes outside every job, which is `system`'s) and its
+///   own idle power. With no use at all: where every process is seen (NVML) it is all `idle`;
+///   where only the jobs' processes are (DRM), energy above idle goes to `system`, the rest idle.
 /// - `rest` = platform − Σ components (clamped at zero, the excess reported), split by each
 ///   job's share of the components' energy this tick, with the rest domain's own idle power.
 /// - `platform` and `other` domains are measured, never attributed.
@@ -37,11 +39,11 @@ public struct BoxAttribution: Equatable, Sendable {
     ///   - kinds: each domain's kind, in the order of `energy`; at most one `rest`, computed here.
     ///   - energy: each domain's energy this tick, µJ (the value at a `rest` position is ignored).
     ///   - jobCPUMicroseconds / busyCPUMicroseconds: the CPU weights, as `Attribution.split`.
-    ///   - gpuWeights: for each domain, each job's use of it (engine ns), or nil (no job on it).
+    ///   - gpuUse: for each domain, who used it (nil: not a GPU, or no use seen by DRM).
     ///   - idleWatts: each domain's idle power; the CPU domains use `cpuIdleWatts` together.
     public static func split(
         kinds: [DomainKind], energy inputEnergy: [UInt64], seconds: Double, jobCPUMicroseconds: [UInt64],
-        busyCPUMicroseconds: UInt64, gpuWeights: [[UInt64]?], cpuIdleWatts: Double, idleWatts: [Double], policy: IdlePolicy
+        busyCPUMicroseconds: UInt64, gpuUse: [GPUDomainUse?], cpuIdleWatts: Double, idleWatts: [Double], policy: IdlePolicy
     ) -> BoxAttribution {
         let domainCount = kinds.count
         let jobCount = jobCPUMicroseconds.count
@@ -65,17 +67,20 @@ public struct BoxAttribution: Equatable, Sendable {
             result.cut(tick, into: cpuDomains, energy: inputEnergy)
         }
 
-        // GPUs, each by its own weights. With no job on one, the energy above its idle power is
-        // system's (something outside every job used it), the rest idle.
+        // GPUs, each by its own weights.
         for (index, kind) in kinds.enumerated() where kind == .gpu {
-            let weights = gpuWeights.indices.contains(index) ? gpuWeights[index] : nil
-            let used = weights.map { $0.reduce(0, +) } ?? 0
-            if let weights, used > 0 {
+            let use = gpuUse.indices.contains(index) ? gpuUse[index] : nil
+            let used = use.map { $0.jobs.reduce($0.outside, +) } ?? 0
+            if let use, used > 0 {
                 let tick = Attribution.split(
-                    energyMicrojoules: inputEnergy[index], seconds: seconds, jobCPUMicroseconds: weights, busyCPUMicroseconds: used,
+                    energyMicrojoules: inputEnergy[index], seconds: seconds, jobCPUMicroseconds: use.jobs, busyCPUMicroseconds: used,
                     idleWatts: idleWatts[index], policy: policy)
                 result.cut(tick, into: [index], energy: inputEnergy)
+            } else if use?.seesEveryProcess == true {
+                result.idle[index] = inputEnergy[index]  // no process on it: idle
             } else {
+                // No job seen on it by DRM: the energy above its idle power is system's
+                // (something outside every job used it), the rest idle.
                 let budget = max(0, idleWatts[index] * seconds * 1e6)
                 let idleEnergy = budget >= Double(inputEnergy[index]) ? inputEnergy[index] : UInt64(budget.rounded())
                 result.system[index] = inputEnergy[index] - idleEnergy
@@ -138,5 +143,21 @@ public struct BoxAttribution: Equatable, Sendable {
             }
             for index in left.indices { left[index] -= parts[index] }
         }
+    }
+}
+
+/// Who used one GPU domain over a tick: the attribution's weights for it.
+public struct GPUDomainUse: Equatable, Sendable {
+    /// Each job's use (SM utilization, or DRM engine ns), in the order of the jobs.
+    public var jobs: [UInt64]
+    /// Use by processes outside every job: `system`'s.
+    public var outside: UInt64
+    /// Whether every process on the GPU is seen (NVML lists them): then no use is `idle`.
+    public var seesEveryProcess: Bool
+
+    public init(jobs: [UInt64], outside: UInt64 = 0, seesEveryProcess: Bool = false) {
+        self.jobs = jobs
+        self.outside = outside
+        self.seesEveryProcess = seesEveryProcess
     }
 }

@@ -59,16 +59,21 @@ public struct EnergyDomain: Hashable, Sendable, Codable {
     public var pciSlot: String?
     /// What reads it, for a person: `amdgpu-pci-0300 power1`, `RAPL package-0 + package-1`.
     public var detail: String
+    /// A GPU's UUID and product name, where its driver says (NVML); nil otherwise.
+    public var uuid: String?
+    public var deviceName: String?
 
-    public init(name: String, kind: DomainKind, pciSlot: String? = nil, detail: String = "") {
+    public init(name: String, kind: DomainKind, pciSlot: String? = nil, detail: String = "", uuid: String? = nil, deviceName: String? = nil) {
         self.name = name
         self.kind = kind
         self.pciSlot = pciSlot
         self.detail = detail
+        self.uuid = uuid
+        self.deviceName = deviceName
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, pciSlot = "pci_slot", detail
+        case name, kind, pciSlot = "pci_slot", detail, uuid, deviceName = "device_name"
     }
 }
 

@@ -85,6 +85,8 @@ public struct MetricsSnapshot: Sendable {
 /// What can fail on a tick, as `ergometer_probe_errors_total{probe}` names it.
 public enum ProbeKind: String, CaseIterable, Sendable, Comparable {
     case rapl, hwmon, procstat, cgroup, temperature, store
+    /// An NVIDIA GPU that could not be read this tick (lost, a failing call, a driver reload).
+    case nvml
     /// A tick where the components drew more than the platform meter (`rest` clamped at 0).
     case platformBelowComponents = "platform_below_components"
 

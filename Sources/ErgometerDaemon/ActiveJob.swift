@@ -47,8 +47,15 @@ struct ActiveJob {
     var domainIdleShare: [UInt64] = []
     /// Cumulative DRM busy time per PCI slot at the last read, and each domain's increase over
     /// the last window (the job's GPU weights; see `Sampler.refreshGPUUseIfDue`).
+    /// For NVIDIA GPUs `gpuUse` is the tick's SM weight of the job's processes
+    /// (`Sampler.observeNVMLUse`).
     var drmBusy: [String: UInt64] = [:]
     var gpuUse: [UInt64] = []
+    /// Seconds the job used each GPU domain, and whether it used one in MIG mode (board-level
+    /// power); entries restored for GPUs this run does not have are carried as they were.
+    var gpuSeconds: [Double] = []
+    var gpuBoardLevel: [Bool] = []
+    var carriedGPUs: [JobGPUUse] = []
     /// Rows restored from the store for domains this run does not have (a GPU taken out).
     var carriedDomains: [DomainTotal] = []
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
@@ -66,6 +73,17 @@ struct ActiveJob {
         domainEnergy = [UInt64](repeating: 0, count: domains.count * Self.sourceCount)
         domainIdleShare = domainEnergy
         carriedDomains = []
+        gpuSeconds = [Double](repeating: 0, count: domains.count)
+        gpuBoardLevel = [Bool](repeating: false, count: domains.count)
+        carriedGPUs = []
+        for gpu in totals.gpus {
+            guard let index = domains.firstIndex(where: { $0.name == gpu.domain }) else {
+                carriedGPUs.append(gpu)
+                continue
+            }
+            gpuSeconds[index] += gpu.gpuSeconds
+            gpuBoardLevel[index] = gpuBoardLevel[index] || gpu.boardLevel
+        }
         for row in totals.domains {
             guard let index = domains.firstIndex(where: { $0.name == row.domain }) else {
                 carriedDomains.append(row)
@@ -79,13 +97,26 @@ struct ActiveJob {
     /// Writes the per-domain accumulators into `totals.domains` (at a checkpoint and the end).
     mutating func encodeDomains(_ domains: [EnergyDomain]) {
         totals.domains = domainTotals(domains)
+        totals.gpus = gpuTotals(domains)
     }
 
     /// The totals with the per-domain accumulators written in (a live report).
     func currentTotals(_ domains: [EnergyDomain]) -> JobTotals {
         var current = totals
         current.domains = domainTotals(domains)
+        current.gpus = gpuTotals(domains)
         return current
+    }
+
+    /// The GPUs the job used, with the entries carried from a restart.
+    func gpuTotals(_ domains: [EnergyDomain]) -> [JobGPUUse] {
+        var gpus = carriedGPUs
+        for (index, domain) in domains.enumerated() where index < gpuSeconds.count && gpuSeconds[index] > 0 {
+            gpus.append(JobGPUUse(
+                domain: domain.name, uuid: domain.uuid, name: domain.deviceName, pciSlot: domain.pciSlot, gpuSeconds: gpuSeconds[index],
+                boardLevel: gpuBoardLevel[index]))
+        }
+        return gpus
     }
 
     /// The per-domain accumulators as store rows, with the rows carried from a restart.
@@ -135,6 +166,9 @@ struct ActiveJob {
             ledgerByDomain[domain] += energy
             microjoules += energy
             idleShare += idle
+        }
+        if !gpuUse.isEmpty {
+            for domain in gpuUse.indices where gpuUse[domain] > 0 { gpuSeconds[domain] += seconds }
         }
         let package = split.job(position, domain: 0)
         let dram = split.job(position, domain: 1)

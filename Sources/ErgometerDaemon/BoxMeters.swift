@@ -2,13 +2,14 @@ import ErgometerCore
 import ErgometerProbes
 
 /// Measurement, one owner: every meter of the box (RAPL with its model fallback, the hwmon
-/// GPUs and platform meter), their domains in one list, and, where a platform meter exists, a
+/// GPUs and platform meter, the NVIDIA GPUs through NVML), their domains in one list, and, where a platform meter exists, a
 /// `rest` domain at the end (platform − components, worked out by the attribution and the
 /// ledger). Each tick reads every meter into one reused array.
 struct BoxMeters {
     var rapl: RaplMeter
     var hwmon: HwmonMeter
-    /// Every domain: RAPL's two first (`cpu-package`, `dram`), then hwmon's, then `rest`.
+    var nvml: NVMLMeter
+    /// Every domain: RAPL's two first (`cpu-package`, `dram`), then hwmon's, NVML's, `rest`.
     let domains: [EnergyDomain]
     let kinds: [DomainKind]
     /// The last tick's energy per domain (`rest` left at zero: the attribution fills it in).
@@ -29,19 +30,25 @@ struct BoxMeters {
     /// (what /metrics exports).
     private(set) var totals: [UInt64]
 
-    /// Whether a GPU domain has a PCI slot, so that DRM clients can be matched to it.
+    /// Whether an hwmon GPU domain has a PCI slot, so that DRM clients can be matched to it.
     let hasPCIGPUs: Bool
+    /// Where hwmon's domains (DRM-weighted GPUs among them) and NVML's are in `domains`.
+    let hwmonDomains: Range<Int>
+    let nvmlDomains: Range<Int>
 
-    init(rapl: RaplMeter, hwmon: HwmonMeter) {
+    init(rapl: RaplMeter, hwmon: HwmonMeter, nvml: NVMLMeter) {
         self.rapl = rapl
         self.hwmon = hwmon
-        var domains = rapl.domains + hwmon.domains
+        self.nvml = nvml
+        hwmonDomains = rapl.domains.count..<(rapl.domains.count + hwmon.domains.count)
+        nvmlDomains = hwmonDomains.upperBound..<(hwmonDomains.upperBound + nvml.domains.count)
+        var domains = rapl.domains + hwmon.domains + nvml.domains
         let hasPlatform = domains.contains { $0.kind == .platform }
         restIndex = hasPlatform ? domains.count : nil
         if hasPlatform { domains.append(EnergyDomain(name: "rest", kind: .rest, detail: "platform − components: fans, disks, NICs, PSU loss")) }
         self.domains = domains
         kinds = domains.map(\.kind)
-        hasPCIGPUs = domains.contains { $0.kind == .gpu && $0.pciSlot != nil }
+        hasPCIGPUs = hwmon.domains.contains { $0.kind == .gpu && $0.pciSlot != nil }
         readings = domains.map { _ in DomainEnergy(microjoules: 0, source: .model) }
         if let restIndex { readings[restIndex].source = hwmon.source(ofDomain: hwmon.domains.firstIndex { $0.kind == .platform }!) }
         idleLearners = domains.map { _ in IdlePowerLearner() }
@@ -52,6 +59,7 @@ struct BoxMeters {
     mutating func prime(bootID: String) {
         rapl.prime(bootID: bootID)
         hwmon.prime(bootID: bootID)
+        nvml.prime(bootID: bootID)
     }
 
     /// Reads every meter for the tick and, when `learn`, learns each domain's idle power from it
@@ -59,7 +67,8 @@ struct BoxMeters {
     /// would drag the low percentile toward 0 W).
     mutating func measure(_ tick: MeterTick, learn: Bool) {
         rapl.measure(tick, into: &readings, at: 0)
-        hwmon.measure(tick, into: &readings, at: rapl.domains.count)
+        hwmon.measure(tick, into: &readings, at: hwmonDomains.lowerBound)
+        nvml.measure(tick, into: &readings, at: nvmlDomains.lowerBound)
         for index in readings.indices where index != restIndex {
             totals[index * EnergySource.allCases.count + readings[index].source.ordinal] += readings[index].microjoules
         }
@@ -68,12 +77,12 @@ struct BoxMeters {
             cpuIdleLearner.observe(watts: Double(readings[0].microjoules + readings[1].microjoules) / 1e6 / tick.seconds)
         }
         for index in rapl.domains.count..<readings.count where index != restIndex {
+            // An NVIDIA GPU learns its idle power from ticks with no process on it only.
+            if nvmlDomains.contains(index), !nvml.gpus[index - nvmlDomains.lowerBound].processes.isEmpty { continue }
             idleLearners[index].observe(watts: Double(readings[index].microjoules) / 1e6 / tick.seconds)
             idleWatts[index] = idleLearners[index].idleWatts() ?? 0
         }
     }
-
-
 
     /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
     mutating func observeRest(microjoules: UInt64, seconds: Double, learn: Bool) {
@@ -87,10 +96,13 @@ struct BoxMeters {
     /// The source of the CPU domains this tick (`rapl`, or `model` when RAPL could not be used).
     var cpuSource: EnergySource { readings[0].source }
 
-    var savedReadings: [String: UInt64] { rapl.savedReadings.merging(hwmon.savedReadings) { a, _ in a } }
+    var savedReadings: [String: UInt64] {
+        rapl.savedReadings.merging(hwmon.savedReadings) { a, _ in a }.merging(nvml.savedReadings) { a, _ in a }
+    }
 
     mutating func restore(_ saved: [String: UInt64], bootID: String) {
         rapl.restore(saved, bootID: bootID)
         hwmon.restore(saved, bootID: bootID)
+        nvml.restore(saved, bootID: bootID)
     }
 }

@@ -77,6 +77,7 @@ struct ConfigurationKey: Sendable {
         .init(name: "power.idle_policy", value: .idlePolicy(\.idlePolicy), reloadable: true),
         .init(name: "power.idle_watts", value: .optionalNumber(\.idleWatts), reloadable: true),
         .init(name: "power.tdp_watts", value: .optionalNumber(\.tdpWatts), reloadable: false),
+        .init(name: "gpu.nvml_library", value: .string(\.nvmlLibrary), reloadable: false),
         .init(name: "carbon.intensity_g_per_kwh", value: .number(\.intensityGramsPerKWh), reloadable: true),
         .init(name: "carbon.intensity_csv", value: .optionalString(\.intensityCSV), reloadable: true),
         .init(name: "carbon.pue", value: .number(\.pue), reloadable: true),

@@ -18,6 +18,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var idleWatts: Double?
     /// TDP of all CPUs for the power model; nil: from the CPU model table.
     public var tdpWatts: Double?
+    // [gpu]
+    /// NVML, loaded at run time: a soname, a path, or "off".
+    public var nvmlLibrary = "libnvidia-ml.so.1"
     // [carbon]
     public var intensityGramsPerKWh = CarbonAccounting.defaultIntensityGramsPerKWh
     /// CSV of `timestamp,grams_per_kwh`; when set it replaces the static intensity.
@@ -69,6 +72,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         if let tdpWatts, !(tdpWatts > 0 && tdpWatts.isFinite) {
             problems.append("power.tdp_watts = \(tdpWatts): must be a positive number of watts")
+        }
+        if nvmlLibrary.isEmpty {
+            problems.append("gpu.nvml_library = \"\": name the library (libnvidia-ml.so.1), a path to it, or \"off\"")
         }
         if !(intensityGramsPerKWh >= 0 && intensityGramsPerKWh.isFinite) {
             problems.append("carbon.intensity_g_per_kwh = \(intensityGramsPerKWh): must be zero or more")

@@ -48,6 +48,15 @@ public actor Sampler {
     var lastHwmonProblem: String?
     /// When the jobs' DRM clients were last read (monotonic ns; 0: never).
     var lastGPUUseRead: UInt64 = 0
+    /// The NVML meter's problem of the last tick, to say a change once.
+    var lastNVMLProblem: String?
+    /// Each process seen on an NVIDIA GPU and its job (nil: outside every job), looked up once;
+    /// emptied when the jobs change and every `nvmlProcessLookupSeconds` (monotonic ns of the last).
+    var nvmlJobOfProcess: [Int32: String?] = [:]
+    var lastNVMLLookupReset: UInt64 = 0
+    /// Jobs given NVML use this tick (reset on the next), and each NVIDIA GPU's use outside every job.
+    var nvmlUsingJobs: [String] = []
+    var nvmlOutsideUse: [UInt64] = []
     /// Owner uid of each job registered by this process, for the per-user view of the ledger.
     var ledgerOwners: [String: Int] = [:]
     var lastSource: PowerSourceKind
@@ -103,7 +112,10 @@ public actor Sampler {
         hardware = Self.fingerprint(cpu: cpu, memory: snapshot.memoryTotalBytes, pci: snapshot.pci)
         let rapl = RaplMeter(sysfs: sysfs, model: model)
         let (power, powerIssues) = probe.powerSensors(raplCoversCPU: rapl.hasRapl)
-        meters = BoxMeters(rapl: rapl, hwmon: HwmonMeter(counting: power))
+        let nvml = configuration.nvmlLibrary == "off"
+            ? NVMLMeter(unavailable: "no NVIDIA GPU read: gpu.nvml_library is off")
+            : NVMLMeter(libraryPath: configuration.nvmlLibrary)
+        meters = BoxMeters(rapl: rapl, hwmon: HwmonMeter(counting: power), nvml: nvml)
         ledger = DomainLedger(domains: meters.domains, since: 0)
         lastSource = rapl.hasRapl ? .rapl : .model
         let interval = configuration.intervalSeconds
@@ -133,6 +145,8 @@ public actor Sampler {
         for issue in powerIssues {
             logger.warning("an hwmon power sensor cannot be read; it is not counted", metadata: ["ergometer.path": "\(issue.path)", "ergometer.reason": "\(issue.message)"])
         }
+        if let reason = nvml.unavailable { logger.info("\(reason)") }
+        for note in nvml.notes { logger.warning("NVML: \(note)") }
         for domain in meters.domains {
             logger.info("energy domain", metadata: ["ergometer.domain": "\(domain.name)", "ergometer.kind": "\(domain.kind.rawValue)", "ergometer.reads": "\(domain.detail)"])
         }

@@ -16,17 +16,20 @@ extension Sampler {
         var index = active.startIndex
         while index != active.endIndex {
             let usage = reader.usage(of: processes(of: active.values[index]))
-            active.values[index].observeGPUUse(usage, domains: meters.domains)
+            active.values[index].observeGPUUse(usage, domains: meters.domains, drm: meters.hwmonDomains)
             active.formIndex(after: &index)
         }
     }
 
-    /// The weights the attribution takes: per domain, each job's use of it in walk order; nil
-    /// for domains that are not GPUs or that no job used.
-    func gpuWeights() -> [[UInt64]?] {
-        guard meters.hasPCIGPUs, !active.isEmpty else { return [] }
-        var weights = [[UInt64]?](repeating: nil, count: meters.domains.count)
+    /// The weights the attribution takes: per GPU domain, each job's use of it in walk order,
+    /// and for an NVIDIA GPU the use outside every job; nil for domains that are not GPUs, or
+    /// DRM-weighted ones no job used.
+    func gpuWeights() -> [GPUDomainUse?] {
+        guard meters.hasPCIGPUs || !meters.nvmlDomains.isEmpty else { return [] }
+        var weights = [GPUDomainUse?](repeating: nil, count: meters.domains.count)
         for domain in meters.domains.indices where meters.kinds[domain] == .gpu {
+            let nvml = meters.nvmlDomains.contains(domain)
+            guard nvml || (meters.hasPCIGPUs && !active.isEmpty) else { continue }
             var column = [UInt64]()
             column.reserveCapacity(active.count)
             var used = false
@@ -37,7 +40,13 @@ extension Sampler {
                 column.append(use)
                 active.formIndex(after: &index)
             }
-            if used { weights[domain] = column }
+            if nvml {
+                let gpu = domain - meters.nvmlDomains.lowerBound
+                weights[domain] = GPUDomainUse(
+                    jobs: column, outside: nvmlOutsideUse[gpu], seesEveryProcess: meters.nvml.gpus[gpu].processListReadable)
+            } else if used {
+                weights[domain] = GPUDomainUse(jobs: column)
+            }
         }
         return weights
     }
@@ -59,9 +68,9 @@ extension ActiveJob {
     /// Takes a new reading of the job's DRM clients (cumulative busy time per PCI slot) and
     /// keeps, per GPU domain, the increase since the last one. A client that went away or a
     /// count that went down (a client closed, another opened) adds nothing for that window.
-    mutating func observeGPUUse(_ usage: [String: UInt64], domains: [EnergyDomain]) {
+    mutating func observeGPUUse(_ usage: [String: UInt64], domains: [EnergyDomain], drm: Range<Int>) {
         if gpuUse.count != domains.count { gpuUse = [UInt64](repeating: 0, count: domains.count) }
-        for (index, domain) in domains.enumerated() where domain.kind == .gpu {
+        for (index, domain) in domains.enumerated() where domain.kind == .gpu && drm.contains(index) {
             guard let slot = domain.pciSlot else { continue }
             let now = usage[slot] ?? 0
             let before = drmBusy[slot]

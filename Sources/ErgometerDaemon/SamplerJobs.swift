@@ -65,9 +65,10 @@ extension Sampler {
         var job = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
         job.adopt(domains: meters.domains)
         if meters.hasPCIGPUs {  // its DRM clients' baseline now: the first window starts here
-            job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains)
+            job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains, drm: meters.hwmonDomains)
         }
         active[id] = job
+        nvmlJobOfProcess.removeAll()  // a process may now be in this job
         temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerOwners[id] = uid
         logger.info("job started", metadata: [
@@ -109,6 +110,7 @@ extension Sampler {
 
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
+        nvmlJobOfProcess.removeAll()
         job.cpuStat?.close()
         if let sample = job.flushMinute() { appendSample(sample) }
         job.encodeTemperatures(sensorKeys: sensorKeys)

@@ -38,6 +38,15 @@ extension Sampler {
             lastHwmonProblem = meters.hwmon.problem
         }
         if meters.hwmon.problem != nil { exported.count(.hwmon) }
+        if meters.nvml.problem != lastNVMLProblem {
+            if let problem = meters.nvml.problem {
+                logger.warning("an NVIDIA GPU cannot be read; its domain keeps its energy so far", metadata: ["ergometer.reason": "\(problem)"])
+            } else {
+                logger.info("NVIDIA GPUs readable again: measuring")
+            }
+            lastNVMLProblem = meters.nvml.problem
+        }
+        if meters.nvml.problem != nil { exported.count(.nvml) }
         if meters.cpuSource != lastSource {
             if meters.cpuSource == .model {
                 logger.warning("RAPL unusable, this tick is estimated by the model", metadata: ["ergometer.reason": "\(meters.rapl.problem ?? "no zones")"])
@@ -61,9 +70,10 @@ extension Sampler {
             active.formIndex(after: &index)
         }
         refreshGPUUseIfDue(now: now)
+        observeNVMLUse(now: now)
         let split = BoxAttribution.split(
             kinds: meters.kinds, energy: meters.readings.map(\.microjoules), seconds: seconds, jobCPUMicroseconds: tickCPU,
-            busyCPUMicroseconds: busyDelta, gpuWeights: gpuWeights(), cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts,
+            busyCPUMicroseconds: busyDelta, gpuUse: gpuWeights(), cpuIdleWatts: idleWatts, idleWatts: meters.idleWatts,
             policy: configuration.idlePolicy)
         ledger.recordMeasured(meters.readings)
         ledger.recordBuckets(split)

@@ -42,6 +42,12 @@ public struct ProcessTreeUsage: Sendable {
         return total * 1_000_000 / UInt64(Self.clockTicksPerSecond)
     }
 
+    /// The parent of a process, from `/proc/<pid>/stat`; nil when it is gone.
+    public func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? SysfsFile.readLine(procfs.path("\(pid)/stat")).get() else { return nil }
+        return Self.parse(stat: stat)?.parent
+    }
+
     /// USER_HZ, the unit of /proc times (100 on every Linux build that matters).
     public static let clockTicksPerSecond: Int = max(sysconf(Int32(_SC_CLK_TCK)), 1)
 

@@ -30,7 +30,18 @@ public enum JobReportBuilder {
                 DomainEnergyReport(
                     domain: row.domain, kind: row.kind.rawValue, source: row.source.rawValue, joules: Double(row.energyMicrojoules) / 1e6,
                     idleShareJoules: Double(row.idleShareMicrojoules) / 1e6)
-            })
+            }, gpus: gpus(totals))
+    }
+
+    /// The GPUs a job used, each with its energy and sources from the job's domain rows.
+    static func gpus(_ totals: JobTotals) -> [GPUUseReport] {
+        totals.gpus.map { gpu in
+            let rows = totals.domains.filter { $0.domain == gpu.domain }
+            return GPUUseReport(
+                uuid: gpu.uuid, name: gpu.name, pciSlot: gpu.pciSlot, gpuSeconds: gpu.gpuSeconds,
+                energyJoules: Double(rows.reduce(0) { $0 + $1.energyMicrojoules }) / 1e6,
+                source: rows.isEmpty ? "none" : rows.map(\.source.rawValue).joined(separator: "+"), boardLevel: gpu.boardLevel, domain: gpu.domain)
+        }
     }
 
     /// Σ energy of a job's domains of one kind, joules.

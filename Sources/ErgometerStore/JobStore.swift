@@ -174,6 +174,12 @@ public final class JobStore: Sendable {
                 table.add(column: "domains", .text).notNull().defaults(to: "{}")
             }
         }
+        // v4: the GPUs each job used (UUID, name, GPU-seconds), as JSON beside its totals.
+        migrator.registerMigration("v4") { db in
+            try db.alter(table: JobTotals.databaseTableName) { table in
+                table.add(column: "gpus", .text).notNull().defaults(to: "[]")
+            }
+        }
         return migrator
     }
 
@@ -257,7 +263,7 @@ public final class JobStore: Sendable {
     static let totalsColumns = [
         "job", "energy_uj", "package_uj", "dram_uj", "idle_share_uj", "rapl_uj", "model_uj", "cpu_usec", "co2_grams", "cost",
         "peak_watts", "last_usage_usec", "temperatures", "intensity_g_per_kwh", "pue", "currency", "flops", "steps", "samples",
-        "metrics", "progress_sequence",
+        "metrics", "progress_sequence", "gpus",
     ]
 
     static let upsertTotalsSQL =
@@ -271,6 +277,7 @@ public final class JobStore: Sendable {
             totals.raplMicrojoules, totals.modelMicrojoules, totals.cpuMicroseconds, totals.co2Grams, totals.cost, totals.peakWatts,
             totals.lastUsageMicroseconds, totals.temperaturesJSON, totals.intensityGramsPerKWh, totals.pue, totals.currency, totals.flops,
             totals.steps, totals.samples, totals.metricsJSON, totals.progressSequence,
+            totals.gpusJSON,
         ]
     }
 

@@ -98,6 +98,14 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
     /// The job's energy per domain and source (rows of `job_domain_energy`); their energies sum
     /// to `energyMicrojoules`.
     public var domains: [DomainTotal] = []
+    /// The GPUs the job used (`[JobGPUUse]` as JSON).
+    public var gpusJSON: String = "[]"
+
+    /// The GPUs the job used, decoded from `gpusJSON`.
+    public var gpus: [JobGPUUse] {
+        get { (try? JSONDecoder().decode([JobGPUUse].self, from: Data(gpusJSON.utf8))) ?? [] }
+        set { gpusJSON = (try? JSONEncoder().encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "[]" }
+    }
 
     public init(jobID: String) {
         self.jobID = jobID
@@ -129,7 +137,32 @@ public struct JobTotals: Codable, Sendable, Equatable, FetchableRecord, Persista
             cpuMicroseconds = "cpu_usec", co2Grams = "co2_grams", cost, peakWatts = "peak_watts",
             lastUsageMicroseconds = "last_usage_usec", temperaturesJSON = "temperatures",
             intensityGramsPerKWh = "intensity_g_per_kwh", pue, currency, flops, steps, samples, metricsJSON = "metrics",
-            progressSequence = "progress_sequence"
+            progressSequence = "progress_sequence", gpusJSON = "gpus"
+    }
+}
+
+/// One GPU a job used: the domain that measured it, who it is, and for how long the job's
+/// processes were on it. An entry of `job_totals.gpus`.
+public struct JobGPUUse: Codable, Sendable, Equatable {
+    public var domain: String
+    public var uuid: String?
+    public var name: String?
+    public var pciSlot: String?
+    public var gpuSeconds: Double
+    /// MIG mode: the board's power split among its jobs.
+    public var boardLevel: Bool
+
+    public init(domain: String, uuid: String?, name: String?, pciSlot: String?, gpuSeconds: Double, boardLevel: Bool) {
+        self.domain = domain
+        self.uuid = uuid
+        self.name = name
+        self.pciSlot = pciSlot
+        self.gpuSeconds = gpuSeconds
+        self.boardLevel = boardLevel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case domain, uuid, name, pciSlot = "pci_slot", gpuSeconds = "gpu_seconds", boardLevel = "board_level"
     }
 }
 

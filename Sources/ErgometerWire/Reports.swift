@@ -75,6 +75,8 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     /// The job's energy per domain and source (CPU packages, DRAM, each GPU, the rest).
     public var domains: [DomainEnergyReport] = []
+    /// The GPUs the job's processes used (UUID, name, GPU-seconds, energy, source).
+    public var gpus: [GPUUseReport] = []
 
     public init(
         id: String, jobID: String, name: String, user: String, command: [String], labels: [String: String], started: Double,
@@ -83,9 +85,10 @@ public struct JobReport: Codable, Sendable, Equatable {
         peakPowerWatts: Double, co2Grams: Double, carbonIntensityGramsPerKWh: Double, pue: Double, cost: Double?,
         currency: String?, source: String, tracking: JobTracking, hardware: String, temperatures: [TemperatureSummary],
         flops: Double?, joulesPerFlop: Double?, processors: Int? = nil, steps: Int64? = nil, samples: Int64? = nil,
-        metrics: [String: Double] = [:], domains: [DomainEnergyReport] = []
+        metrics: [String: Double] = [:], domains: [DomainEnergyReport] = [], gpus: [GPUUseReport] = []
     ) {
         self.domains = domains
+        self.gpus = gpus
         self.id = id
         self.jobID = jobID
         self.name = name
@@ -126,7 +129,39 @@ public struct JobReport: Codable, Sendable, Equatable {
             energyJoules = "energy_joules", energyKWh = "energy_kwh", energyByDomain = "energy_by_domain",
             averagePowerWatts = "average_power_watts", peakPowerWatts = "peak_power_watts", co2Grams = "co2_grams",
             carbonIntensityGramsPerKWh = "carbon_intensity_g_per_kwh", pue, cost, currency, source, tracking, hardware,
-            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics, domains
+            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics, domains, gpus
+    }
+}
+
+/// One GPU a job used: who it is, how long the job's processes were on it, and the job's energy
+/// on it with the source that measured it. `board_level`: the GPU was in MIG mode, where power
+/// is the whole board's, split among its jobs by their processes' use.
+public struct GPUUseReport: Codable, Sendable, Equatable {
+    public var uuid: String?
+    public var name: String?
+    public var pciSlot: String?
+    public var gpuSeconds: Double
+    public var energyJoules: Double
+    /// `nvml-energy`, `nvml-power`, `hwmon-energy`, `hwmon-power`; joined with `+` when several.
+    public var source: String
+    public var boardLevel: Bool
+    /// The energy domain (`gpu-0000:3b:00.0`).
+    public var domain: String
+
+    public init(uuid: String?, name: String?, pciSlot: String?, gpuSeconds: Double, energyJoules: Double, source: String, boardLevel: Bool, domain: String) {
+        self.uuid = uuid
+        self.name = name
+        self.pciSlot = pciSlot
+        self.gpuSeconds = gpuSeconds
+        self.energyJoules = energyJoules
+        self.source = source
+        self.boardLevel = boardLevel
+        self.domain = domain
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uuid, name, pciSlot = "pci_slot", gpuSeconds = "gpu_seconds", energyJoules = "energy_joules", source,
+            boardLevel = "board_level", domain
     }
 }
 

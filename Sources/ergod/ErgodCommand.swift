@@ -35,6 +35,9 @@ struct Ergod: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sampling interval, 0.05 to 60 seconds (default 1).", valueName: "SECONDS"))
     var interval: Double?
 
+    @Option(help: ArgumentHelp("NVML to load: a soname, a path, or off (default libnvidia-ml.so.1).", valueName: "LIBRARY"))
+    var nvmlLibrary: String?
+
     @Option(help: ArgumentHelp("Address of the /metrics listener, host:port or off (default 127.0.0.1:9477).", valueName: "ADDRESS"))
     var listen: String?
 
@@ -148,6 +151,7 @@ struct Ergod: AsyncParsableCommand {
         if let socket { configuration.socketPath = socket }
         if let interval { configuration.intervalSeconds = interval }
         if let listen { configuration.metricsListen = listen }
+        if let nvmlLibrary { configuration.nvmlLibrary = nvmlLibrary }
         return configuration
     }
 }

@@ -10,7 +10,7 @@ struct BoxAttributionTests {
     @Test func eachDomainFollowsItsOwnWeights() {
         let split = BoxAttribution.split(
             kinds: Self.kinds, energy: [45_000_000, 5_000_000, 100_000_000, 20_000_000, 250_000_000, 0], seconds: 1,
-            jobCPUMicroseconds: [750_000, 250_000], busyCPUMicroseconds: 1_000_000, gpuWeights: [nil, nil, [0, 9_000_000], nil, nil, nil],
+            jobCPUMicroseconds: [750_000, 250_000], busyCPUMicroseconds: 1_000_000, gpuUse: [nil, nil, GPUDomainUse(jobs: [0, 9_000_000]), nil, nil, nil],
             cpuIdleWatts: 0, idleWatts: [0, 0, 0, 20, 0, 40], policy: .separate)
         #expect(split.energy[5] == 80_000_000)
         #expect(split.componentsBeyondPlatform == 0)
@@ -32,14 +32,29 @@ struct BoxAttributionTests {
     @Test func aGPUNobodyRunsOnIsSystemAboveIdle() {
         let split = BoxAttribution.split(
             kinds: [.cpuPackage, .dram, .gpu], energy: [1, 0, 70_000_000], seconds: 2, jobCPUMicroseconds: [5], busyCPUMicroseconds: 5,
-            gpuWeights: [], cpuIdleWatts: 0, idleWatts: [0, 0, 15], policy: .proportional)
+            gpuUse: [], cpuIdleWatts: 0, idleWatts: [0, 0, 15], policy: .proportional)
         #expect(split.system[2] == 40_000_000 && split.idle[2] == 30_000_000 && split.job(0, domain: 2) == 0)
+    }
+
+    /// An NVML-seen GPU: 60 % and 30 % SM for two jobs and 10 % for a process outside every
+    /// job split its 90 J above a 10 W idle 6:3:1; the same GPU with no process at all is idle.
+    @Test func aGPUWhoseProcessesAreAllSeenSplitsByThemAndIsIdleWithoutThem() {
+        let kinds: [DomainKind] = [.cpuPackage, .dram, .gpu]
+        let used = BoxAttribution.split(
+            kinds: kinds, energy: [0, 0, 100_000_000], seconds: 1, jobCPUMicroseconds: [0, 0], busyCPUMicroseconds: 0,
+            gpuUse: [nil, nil, GPUDomainUse(jobs: [60, 30], outside: 10, seesEveryProcess: true)], cpuIdleWatts: 0,
+            idleWatts: [0, 0, 10], policy: .separate)
+        #expect([used.job(0, domain: 2), used.job(1, domain: 2), used.system[2], used.idle[2]] == [54_000_000, 27_000_000, 9_000_000, 10_000_000])
+        let unused = BoxAttribution.split(
+            kinds: kinds, energy: [0, 0, 100_000_000], seconds: 1, jobCPUMicroseconds: [0, 0], busyCPUMicroseconds: 0,
+            gpuUse: [nil, nil, GPUDomainUse(jobs: [0, 0], seesEveryProcess: true)], cpuIdleWatts: 0, idleWatts: [0, 0, 10], policy: .separate)
+        #expect(unused.idle[2] == 100_000_000 && unused.system[2] == 0)
     }
 
     @Test func componentsAbovePlatformClampRestAtZero() {
         let split = BoxAttribution.split(
             kinds: Self.kinds, energy: [100, 100, 100, 100, 300, 0], seconds: 1, jobCPUMicroseconds: [1], busyCPUMicroseconds: 1,
-            gpuWeights: [], cpuIdleWatts: 0, idleWatts: [0, 0, 0, 0, 0, 0], policy: .separate)
+            gpuUse: [], cpuIdleWatts: 0, idleWatts: [0, 0, 0, 0, 0, 0], policy: .separate)
         #expect(split.energy[5] == 0)
         #expect(split.componentsBeyondPlatform == 100)
     }
@@ -55,12 +70,17 @@ struct BoxAttributionTests {
             energy[5] = 0
             let cpu = (0..<jobs).map { _ in UInt64.random(in: 0...2_000_000, using: &random) }
             let busy = cpu.reduce(0, +) + UInt64.random(in: 0...1_000_000, using: &random)
-            let gpu: [[UInt64]?] = [nil, nil, (0..<jobs).map { _ in UInt64.random(in: 0...3, using: &random) }, nil, nil, nil]
+            // A DRM-seen GPU (jobs only) and an NVML-seen one (jobs, processes outside, or none).
+            let drm = GPUDomainUse(jobs: (0..<jobs).map { _ in UInt64.random(in: 0...3, using: &random) })
+            let nvml = GPUDomainUse(
+                jobs: (0..<jobs).map { _ in UInt64.random(in: 0...3, using: &random) }, outside: UInt64.random(in: 0...2, using: &random),
+                seesEveryProcess: true)
+            let gpu: [GPUDomainUse?] = [nil, nil, drm, Bool.random(using: &random) ? nvml : nil, nil, nil]
             let idle = Self.kinds.map { _ in Double.random(in: 0...60, using: &random) }
             let policy: IdlePolicy = Bool.random(using: &random) ? .separate : .proportional
             let cpuIdle = Double.random(in: 0...60, using: &random)
             let split = BoxAttribution.split(
-                kinds: Self.kinds, energy: energy, seconds: 1, jobCPUMicroseconds: cpu, busyCPUMicroseconds: busy, gpuWeights: gpu,
+                kinds: Self.kinds, energy: energy, seconds: 1, jobCPUMicroseconds: cpu, busyCPUMicroseconds: busy, gpuUse: gpu,
                 cpuIdleWatts: cpuIdle, idleWatts: idle, policy: policy)
             let components = energy[0] + energy[1] + energy[2] + energy[3]
             let rest = energy[4] > components ? energy[4] - components : 0
