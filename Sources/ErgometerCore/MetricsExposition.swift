@@ -5,7 +5,7 @@ public enum MetricsExposition {
     public static let familyNames = [
         "ergometer_energy_joules_total", "ergometer_power_watts", "ergometer_rapl_zone_energy_joules_total",
         "ergometer_rapl_zone_power_watts", "ergometer_temperature_celsius",
-        "ergometer_cpu_busy_ratio", "ergometer_job_energy_joules_total", "ergometer_job_power_watts",
+        "ergometer_cpu_busy_ratio", "ergometer_gpu_utilization_ratio", "ergometer_gpu_lost", "ergometer_job_energy_joules_total", "ergometer_job_power_watts",
         "ergometer_job_cpu_seconds_total", "ergometer_job_co2_grams_total", "ergometer_idle_energy_joules_total",
         "ergometer_system_energy_joules_total", "ergometer_sampler_tick_seconds", "ergometer_sampler_tick_lateness_seconds",
         "ergometer_probe_errors_total", "ergometer_build_info",
@@ -14,7 +14,7 @@ public enum MetricsExposition {
     public static func render(_ snapshot: MetricsSnapshot) -> [UInt8] {
         var out = PrometheusTextWriter(reservingCapacity: 2048 + snapshot.jobs.count * 700)
 
-        out.family("ergometer_energy_joules_total", type: .counter, help: "Energy since ergod started per domain (cpu-package, dram, gpu, platform, rest) and source (rapl, hwmon-energy, hwmon-power, model), floored to the export resolution. The box: sum over kinds cpu-package, dram, gpu and rest.")
+        out.family("ergometer_energy_joules_total", type: .counter, help: "Energy since ergod started per domain (cpu-package, dram, gpu, platform, rest) and source (rapl, hwmon-energy, hwmon-power, nvml-energy, nvml-power, model), floored to the export resolution. The box: sum over kinds cpu-package, dram, gpu and rest.")
         for domain in snapshot.domains {
             out.sample("ergometer_energy_joules_total", labels: domainLabels(domain), value: joules(domain.microjoules))
         }
@@ -43,6 +43,15 @@ public enum MetricsExposition {
         }
         out.family("ergometer_cpu_busy_ratio", type: .gauge, help: "Busy share of all CPUs over the last tick, from /proc/stat (0 to 1).")
         if let busy = snapshot.cpuBusyRatio { out.sample("ergometer_cpu_busy_ratio", value: busy) }
+        out.family("ergometer_gpu_utilization_ratio", type: .gauge, help: "Share of the last sample period an NVIDIA GPU ran a kernel (NVML utilization, 0 to 1), per GPU.")
+        for gpu in snapshot.gpus {
+            guard let ratio = gpu.utilizationRatio else { continue }
+            out.sample("ergometer_gpu_utilization_ratio", labels: ["uuid": gpu.uuid, "domain": gpu.domain], value: ratio)
+        }
+        out.family("ergometer_gpu_lost", type: .gauge, help: "1 while an NVIDIA GPU answers GPU_IS_LOST (its domain keeps its energy so far and counts nothing), else 0.")
+        for gpu in snapshot.gpus {
+            out.sample("ergometer_gpu_lost", labels: ["uuid": gpu.uuid, "domain": gpu.domain], value: gpu.lost ? 1 : 0)
+        }
 
         out.family("ergometer_job_energy_joules_total", type: .counter, help: "Energy attributed to the job per domain kind (cpu-package and dram by CPU time, gpu by its processes' use, rest by its share of the components), idle included by policy, each floored to the export resolution; the sum over kinds is the job's energy.")
         for job in snapshot.jobs {
@@ -71,7 +80,7 @@ public enum MetricsExposition {
         out.histogram("ergometer_sampler_tick_seconds", snapshot.tickSeconds)
         out.family("ergometer_sampler_tick_lateness_seconds", type: .histogram, help: "How late each tick started against its schedule (sampling jitter).")
         out.histogram("ergometer_sampler_tick_lateness_seconds", snapshot.tickLatenessSeconds)
-        out.family("ergometer_probe_errors_total", type: .counter, help: "Failed reads per probe (rapl, hwmon, procstat, cgroup, temperature, store) since ergod started; platform_below_components counts ticks where the components drew more than the platform meter.")
+        out.family("ergometer_probe_errors_total", type: .counter, help: "Failed reads per probe (rapl, hwmon, nvml, procstat, cgroup, temperature, store) since ergod started; platform_below_components counts ticks where the components drew more than the platform meter.")
         for probe in snapshot.probeErrors.keys.sorted() {
             out.sample("ergometer_probe_errors_total", labels: ["probe": probe.rawValue], value: Double(snapshot.probeErrors[probe] ?? 0))
         }

@@ -62,8 +62,24 @@ public struct MetricsSnapshot: Sendable {
         }
     }
 
+    /// One NVIDIA GPU: its utilization at the last tick (nil: not readable), and whether it is lost.
+    public struct GPU: Sendable, Equatable {
+        public var uuid: String
+        public var domain: String
+        public var utilizationRatio: Double?
+        public var lost: Bool
+
+        public init(uuid: String, domain: String, utilizationRatio: Double?, lost: Bool) {
+            self.uuid = uuid
+            self.domain = domain
+            self.utilizationRatio = utilizationRatio
+            self.lost = lost
+        }
+    }
+
     public var version: String
     public var domains: [Domain] = []
+    public var gpus: [GPU] = []
     public var zones: [Zone] = []
     public var temperatures: [TemperatureReading] = []
     /// Busy share of all CPUs over the last tick, 0 to 1; nil before the first tick.

@@ -39,6 +39,13 @@ extension Sampler {
         publishMetrics(now: MonotonicClock.nanoseconds())
     }
 
+    /// Publishes now and returns the page as text (tests).
+    public func metricsText() -> String {
+        publishMetricsNow()
+        guard let page = board.latest() else { return "" }
+        return String(decoding: page.readableBytesView, as: UTF8.self)
+    }
+
     /// Keeps an ended job on the page for the grace period.
     func keepForMetrics(_ job: StoredJob, totals: JobTotals) {
         let now = MonotonicClock.nanoseconds()
@@ -77,6 +84,11 @@ extension Sampler {
             let key = RaplMeter.key(zone.id)
             let (microjoules, watts) = export(key, meters.rapl.zoneTotals[zone.id] ?? 0)
             snapshot.zones.append(.init(zone: key, domain: zone.domain.rawValue, socket: zone.socket, source: .rapl, microjoules: microjoules, watts: watts))
+        }
+        for (index, gpu) in meters.nvml.gpus.enumerated() {
+            snapshot.gpus.append(.init(
+                uuid: gpu.device.uuid, domain: meters.domains[meters.nvmlDomains.lowerBound + index].name,
+                utilizationRatio: gpu.utilizationPercent.map { Double($0) / 100 }, lost: gpu.lost))
         }
         snapshot.temperatures = currentTemperatures(now: now)
         snapshot.cpuBusyRatio = lastBusyRatio

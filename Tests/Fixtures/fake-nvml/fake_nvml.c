@@ -65,7 +65,7 @@ static void load_script(void) {
     fake_gpu next[MAX_GPUS];
     memcpy(next, gpus, sizeof next);
     for (int index = 0; index < MAX_GPUS; index++) next[index].present = 0, next[index].process_count = 0;
-    int count = 0;
+    int count = 0, reset[MAX_GPUS] = {0};
     long long new_clock = -1;
     while (fgets(line, sizeof line, file)) {
         char *word = strtok(line, " \t\n");
@@ -95,7 +95,7 @@ static void load_script(void) {
                 else if (strcmp(field, "lost") == 0) gpu->lost = atoi(value);
                 else if (strcmp(field, "reload") == 0) gpu->reload = atol(value);
             }
-            if (was_present && gpu->reload != old_reload) gpu->energy_uj = 0;  // the driver loaded again
+            reset[index] = was_present && gpu->reload != old_reload;  // the driver loaded again
             if (index + 1 > count) count = index + 1;
         } else if (strcmp(word, "process") == 0 || strcmp(word, "phantoms") == 0) {
             int index = atoi(strtok(NULL, " \t\n"));
@@ -120,6 +120,7 @@ static void load_script(void) {
         virtual_clock = 0;
         advance(monotonic_ns() / 1000000ull);
     }
+    for (int index = 0; index < MAX_GPUS; index++) next[index].energy_uj = reset[index] ? 0 : gpus[index].energy_uj;
     memcpy(gpus, next, sizeof gpus);
     gpu_count = count;
     loaded = 1;
