@@ -6,6 +6,8 @@ public enum ComputeBasis: String, Codable, Sendable {
     case reported
     /// Given by a person: `ergo run --processors`, or a spec file's `flops`.
     case declared
+    /// Seen by ergod: the GPUs a job's processes used.
+    case observed
     /// Derived: effective busy cores from measured CPU time, or FLOPs from a peak throughput.
     case estimated
 }

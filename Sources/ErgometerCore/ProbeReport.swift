@@ -13,10 +13,22 @@ public struct ProbeReport: Codable, Sendable {
     /// Seconds between the two snapshots (monotonic clock); nil for a single snapshot.
     public var intervalSeconds: Double?
     public var errors: [ProbeIssue]
+    /// NVIDIA GPUs through NVML, and the library's status (why none is read, when none is).
+    public var gpus: [GPU] = []
+    public var nvml: NVMLStatus?
 
     enum CodingKeys: String, CodingKey {
         case rapl, powerSensors = "power_sensors", temperatures, cpu, memory, bootID = "boot_id", pci, powerSource = "power_source",
-            intervalSeconds = "interval_seconds", errors
+            intervalSeconds = "interval_seconds", errors, gpus, nvml
+    }
+
+    /// Adds NVML's GPUs (one reading, or two `seconds` apart) and its status.
+    public mutating func addGPUs(first: [NVMLGPUReading], second: [NVMLGPUReading]?, seconds: Double?, status: NVMLStatus) {
+        nvml = status
+        let earlier = Dictionary(first.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        gpus = (second ?? first).map { reading in
+            GPU(reading, earlier: second == nil ? nil : earlier[reading.uuid], seconds: seconds, driverVersion: status.driverVersion)
+        }
     }
 
     /// One RAPL zone. Energy is the raw counter in joules; power only over an interval.

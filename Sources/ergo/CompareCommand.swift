@@ -61,14 +61,19 @@ struct CompareCommand: ParsableCommand {
         guard let flops = report.flops, flops > 0 else {
             throw CommandFailure("job \(id) (\(report.name)) reported no FLOPs: its energy and time are measured, its compute is not. Run a program that reports FLOPs through ErgometerClient (ergo-train does), or describe the job in a spec file.")
         }
-        let processors = report.processors.map(Double.init) ?? report.averageBusyCores
+        // Processors: as declared; else the GPUs its processes used (seen by ergod); else its
+        // effective busy cores.
+        let gpus = Set(report.gpus.map { $0.uuid ?? $0.domain })
+        let processors = report.processors.map(Double.init) ?? (gpus.isEmpty ? report.averageBusyCores : Double(gpus.count))
+        let basis: ComputeBasis = report.processors != nil ? .declared : gpus.isEmpty ? .estimated : .observed
         guard processors > 0 else { throw CommandFailure("job \(id) (\(report.name)) used no measurable CPU time; declare its processors with `ergo run --processors N`") }
+        let gpuModels = Array(Set(report.gpus.compactMap(\.name))).sorted().joined(separator: ", ")
         return Side(
             argument: id,
             profile: ComputeProfile(
                 name: report.name, flops: flops, processors: processors, seconds: report.durationSeconds, energyJoules: report.energyJoules,
-                flopsBasis: .reported, processorsBasis: report.processors == nil ? .estimated : .declared, energySource: report.source),
-            kind: "job", processorModel: report.hardware)
+                flopsBasis: .reported, processorsBasis: basis, energySource: report.source),
+            kind: "job", processorModel: basis == .observed && !gpuModels.isEmpty ? gpuModels : report.hardware)
     }
 }
 
@@ -157,7 +162,7 @@ enum CompareTextRenderer {
             return [
                 "\(side.kind == "job" ? "job \(side.argument)" : side.argument): \(p.name)",
                 "\(Format.si(p.flops))FLOP [\(p.flopsBasis.rawValue)]",
-                "\(Format.fixed(p.processors, 2)) [\(p.processorsBasis.rawValue)\(p.processorsBasis == .estimated && side.kind == "job" ? ": busy cores" : "")]",
+                "\(Format.fixed(p.processors, 2)) [\(p.processorsBasis.rawValue)\(p.processorsBasis == .estimated && side.kind == "job" ? ": busy cores" : p.processorsBasis == .observed ? ": GPUs used" : "")]",
                 "\(Format.fixed(p.seconds, 2)) s",
                 "\(Format.si(p.throughput))FLOP/s per processor",
                 p.energyJoules.map { "\(Format.fixed($0, 3)) J [\(p.energySource ?? "declared")]" } ?? "unknown",

@@ -7,7 +7,7 @@ import Foundation
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Show what this machine exposes: RAPL zones, hwmon power and energy sensors, temperatures, CPU, memory, PCI devices.",
+        abstract: "Show what this machine exposes: RAPL zones, hwmon power and energy sensors, NVIDIA GPUs (NVML), temperatures, CPU, memory, PCI devices.",
         discussion: """
             With --interval, reads the counters twice and prints power per zone and CPU utilization \
             over the interval. Exit status: 0 when anything was read, 1 when nothing, 2 for bad arguments.
@@ -18,6 +18,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Take two snapshots this many seconds apart (0.05 to 3600).", valueName: "SECONDS"))
     var interval: Double?
+
+    @Option(help: ArgumentHelp("NVML to load: a soname, a path, or off (default libnvidia-ml.so.1).", valueName: "LIBRARY"))
+    var nvmlLibrary: String?
 
     @Flag(help: "Print JSON (keys documented in the README).")
     var json = false
@@ -48,19 +51,32 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let probe = MachineProbe(sysfs: roots.sysfs, procfs: roots.procfs, temperatureReader: temperatureReader)
-        let report: ProbeReport
-        let readAnything: Bool
+        let (nvml, status) =
+            nvmlLibrary == "off"
+            ? (nil, NVMLStatus(library: "off", readable: false, reason: "no NVIDIA GPU read: --nvml-library off", driverVersion: nil, missingEntryPoints: []))
+            : NVMLProbe.load(path: nvmlLibrary)
+        var report: ProbeReport
+        var readAnything: Bool
         if let interval {
             let first = probe.counters()
+            // The GPUs' interval is their own: NVML is read right after and right before the
+            // snapshots, each read timed on the monotonic clock.
+            let firstGPUTime = MonotonicClock.nanoseconds()
+            let firstGPUs = nvml.map(NVMLProbe.read) ?? []
             try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+            let secondGPUTime = MonotonicClock.nanoseconds()
+            let secondGPUs = nvml.map(NVMLProbe.read) ?? []
             let second = probe.snapshot()
             report = ProbeReport(first: first, second: second, model: model(for: second))
+            report.addGPUs(first: firstGPUs, second: secondGPUs, seconds: Double(secondGPUTime &- firstGPUTime) / 1e9, status: status)
             readAnything = second.readAnything
         } else {
             let snapshot = probe.snapshot()
             report = ProbeReport(first: snapshot, model: model(for: snapshot))
+            report.addGPUs(first: nvml.map(NVMLProbe.read) ?? [], second: nil, seconds: nil, status: status)
             readAnything = snapshot.readAnything
         }
+        readAnything = readAnything || !report.gpus.isEmpty
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -13,6 +13,7 @@ struct ProbeTextRenderer {
         out += powerSection(report)
         out += raplSection(report)
         out += powerSensorSection(report)
+        out += gpuSection(report)
         out += temperatureSection(report)
         out += cpuSection(report)
         if let memory = report.memory {
@@ -72,6 +73,30 @@ struct ProbeTextRenderer {
         return "hwmon power and energy sensors (energy counters in J, gauges in W):\n" + Format.table(rows) + notes.map { $0 + "\n" }.joined() + "\n"
     }
 
+    /// NVIDIA GPUs, or the one line saying why none is read.
+    private func gpuSection(_ report: ProbeReport) -> String {
+        guard let status = report.nvml else { return "" }
+        guard status.readable else { return (status.reason ?? "no NVIDIA GPU readable") + "\n\n" }
+        var out = "NVIDIA GPUs (NVML \(status.library), driver \(status.driverVersion ?? "unknown")):\n"
+        guard !report.gpus.isEmpty else { return out + "  none enumerated\n\n" }
+        var rows = [["GPU", "UUID", "NAME", "PCI", "READING", "POWER (W)", "SOURCE", "UTIL", "PROCESSES", "MIG"]]
+        var notes: [String] = []
+        for gpu in report.gpus {
+            let reading = gpu.lost ? "lost" : gpu.energyJoules.map { Format.fixed($0, 3) + " J" } ?? gpu.watts.map { Format.fixed($0, 3) + " W" } ?? "-"
+            let processes = gpu.processes.map { process in "\(process.pid)" + (process.smPercent.map { " (SM \($0) %)" } ?? "") }
+            rows.append([
+                "\(gpu.index)", gpu.uuid, gpu.name, gpu.pciSlot ?? "-", reading, gpu.powerWatts.map { Format.fixed($0, 3) } ?? "-",
+                gpu.source.rawValue, gpu.utilizationRatio.map { Format.fixed($0 * 100, 0) + " %" } ?? "-",
+                processes.isEmpty ? "none" : processes.joined(separator: ", "), gpu.migMode.map { $0 ? "on" : "off" } ?? "-",
+            ])
+            if gpu.source == .nvmlPower { notes.append("  GPU \(gpu.index): no energy counter; power is NVML's reading, a 1-s average on most Ampere-and-later boards") }
+            for note in gpu.notes { notes.append("  GPU \(gpu.index): \(note)") }
+        }
+        if !status.missingEntryPoints.isEmpty { notes.append("  the library lacks \(status.missingEntryPoints.joined(separator: ", "))") }
+        out += "  (energy counters in J since the driver loaded, power in W)\n"
+        return out + Format.table(rows) + notes.map { $0 + "\n" }.joined() + "\n"
+    }
+
     private func temperatureSection(_ report: ProbeReport) -> String {
         guard !report.temperatures.isEmpty else { return "Temperatures: none\n\n" }
         var rows = [["CHIP", "SENSOR", "°C", "READER"]]
@@ -94,11 +119,14 @@ struct ProbeTextRenderer {
 
     private func pciSection(_ report: ProbeReport) -> String {
         guard !report.pci.isEmpty else { return "PCI devices: none\n\n" }
-        var rows = [["SLOT", "CLASS", "VENDOR", "DEVICE", "ACCELERATOR"]]
+        var rows = [["SLOT", "CLASS", "VENDOR", "DEVICE", "ACCELERATOR", "READ BY"]]
         for device in report.pci {
+            // The accelerator's readings are in the sections above: name what reads it.
+            var readers = report.gpus.filter { $0.pciSlot == device.slot }.map { "NVML GPU \($0.index)" }
+            readers += report.powerSensors.filter { $0.pciSlot == device.slot && $0.class == .gpu }.map { "hwmon \($0.chip) \($0.sensor)" }
             rows.append([
                 device.slot, "\(device.class) [\(device.classCode)]", "\(device.vendor) [\(device.vendorID)]",
-                "\(device.device) [\(device.deviceID)]", device.accelerator ? "yes" : "no",
+                "\(device.device) [\(device.deviceID)]", device.accelerator ? "yes" : "no", readers.isEmpty ? "" : readers.joined(separator: ", "),
             ])
         }
         return "PCI devices:\n" + Format.table(rows) + "\n"

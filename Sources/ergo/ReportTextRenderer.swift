@@ -28,6 +28,14 @@ enum ReportTextRenderer {
         for domain in report.domains {
             lines.append("    \(domain.domain) (\(domain.kind)): \(Format.fixed(domain.joules, 3)) J [\(domain.source)], idle share \(Format.fixed(domain.idleShareJoules, 3)) J")
         }
+        if !report.gpus.isEmpty { lines.append("  GPUs used:    \(report.gpus.count)") }
+        for gpu in report.gpus {
+            var line = "    \(gpu.uuid ?? gpu.domain) \(gpu.name ?? "GPU") (\(gpu.pciSlot ?? "no PCI slot")): "
+            line += "\(Format.fixed(gpu.gpuSeconds, 1)) GPU-s, \(Format.fixed(gpu.energyJoules, 3)) J [\(gpu.source)]"
+            if gpu.source.contains("nvml-power") { line += ", from NVML power (a 1-s average on most boards)" }
+            if gpu.boardLevel { line += "; MIG: board-level power, split among the GPU's jobs by their processes' use" }
+            lines.append(line)
+        }
         lines.append("  power:        \(Format.fixed(report.averagePowerWatts, 2)) W average, \(Format.fixed(report.peakPowerWatts, 2)) W peak \(source)")
         lines.append("  CO2:          \(Format.fixed(report.co2Grams, 4)) gCO2e at \(Format.fixed(report.carbonIntensityGramsPerKWh, 1)) g/kWh, PUE \(Format.fixed(report.pue, 2)) \(source)")
         if let cost = report.cost, let currency = report.currency {

@@ -9,7 +9,9 @@
 //       [energy=no] [power=no] [mig=1] [lost=1] [reload=<generation>]
 //   process <gpu> <pid> <sm %>      a compute process; sm < 0: it holds the GPU, no sample
 //   phantoms <gpu> <n>              n more processes without samples (pids 4000000 + i)
-// Energy follows the scripted power over time, in integer µJ: mW × ms, exactly.
+// Energy follows the scripted power over time, in integer µJ: mW × ms, exactly. Like a driver's,
+// the counters outlive the processes that read them: kept in `<library>.state` at each script
+// change, taken up by the next process that loads the library.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ static int gpu_count;
 static int virtual_clock;
 static unsigned long long clock_ms;         // virtual time, or the monotonic clock at the last advance
 static char script_path[4096];
+static char state_path[4096];
 static struct stat script_stat;
 static unsigned long long last_check_ns;
 static int loaded;
@@ -124,6 +127,12 @@ static void load_script(void) {
     memcpy(gpus, next, sizeof gpus);
     gpu_count = count;
     loaded = 1;
+    FILE *state = fopen(state_path, "w");
+    if (state != NULL) {
+        fprintf(state, "%llu %d\n", clock_ms, virtual_clock);
+        for (int index = 0; index < gpu_count; index++) fprintf(state, "%d %llu %ld %llu\n", index, gpus[index].energy_uj, gpus[index].reload, gpus[index].milliwatts);
+        fclose(state);
+    }
 }
 
 static void refresh(void) {
@@ -154,6 +163,22 @@ ergo_nvml_return nvmlInit_v2(void) {
     Dl_info info;
     if (dladdr((void *)nvmlInit_v2, &info) == 0 || info.dli_fname == NULL) return ERGO_NVML_ERROR_UNKNOWN;
     snprintf(script_path, sizeof script_path, "%s.script", info.dli_fname);
+    snprintf(state_path, sizeof state_path, "%s.state", info.dli_fname);
+    FILE *state = loaded ? NULL : fopen(state_path, "r");
+    if (state != NULL) {  // the driver's counters as the last process left them
+        int index;
+        unsigned long long energy, milliwatts;
+        long reload;
+        if (fscanf(state, "%llu %d", &clock_ms, &virtual_clock) == 2) {
+            loaded = 1;
+            while (fscanf(state, "%d %llu %ld %llu", &index, &energy, &reload, &milliwatts) == 4) {
+                if (index < 0 || index >= MAX_GPUS) continue;
+                gpus[index].present = 1, gpus[index].energy_uj = energy, gpus[index].reload = reload, gpus[index].milliwatts = milliwatts;
+                if (index + 1 > gpu_count) gpu_count = index + 1;
+            }
+        }
+        fclose(state);
+    }
     memset(&script_stat, 0, sizeof script_stat);
     last_check_ns = 0;
     if (access(script_path, R_OK) != 0) return 9;  // NVML_ERROR_DRIVER_NOT_LOADED
