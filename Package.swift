@@ -98,7 +98,7 @@ let package = Package(
             name: "ergometer-bench",
             dependencies: [
                 "CMallocCounter", "ErgometerCore", "ErgometerProbes", "ErgometerDaemon", "ErgometerStore", "ErgometerWire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ErgometerTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ergometer-bench",

@@ -73,6 +73,15 @@ struct ErgometerBench: AsyncParsableCommand {
             ticks["metered"] = row
             rows.append(row)
         }
+        let nvidia = "sampler tick, 100 job(s), 8 NVIDIA GPUs (fake NVML: energy, utilization, processes, SM samples)"
+        if wanted(nvidia) {
+            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, nvidiaGPUs: 8)
+            let row = await Harness.measure(nvidia, iterations: iterations(1000), setup: fixture.advance) {
+                await fixture.sampler.tick()
+            }
+            ticks["nvidia"] = row
+            rows.append(row)
+        }
         if wanted("checkpoint") {
             // What a checkpoint writes at the defaults (every 5 s, 1 s ticks): 100 jobs' totals
             // and 5 ticks of their samples, in one transaction.
@@ -129,6 +138,10 @@ struct ErgometerBench: AsyncParsableCommand {
         }
         if let plain = ticks["sampler tick, 100 job(s)"], let metered = ticks["metered"] {
             print("  the 100-job tick with the hwmon meters: \(fixed(metered.medianMicroseconds / plain.medianMicroseconds, 2)) × the RAPL-only tick (goal ≤ 1.2 ×)")
+        }
+        if let plain = ticks["sampler tick, 100 job(s)"], let nvidia = ticks["nvidia"] {
+            let perGPU = (nvidia.medianMicroseconds - plain.medianMicroseconds) / 8
+            print("  the 100-job tick with 8 NVIDIA GPUs: \(fixed(nvidia.medianMicroseconds / plain.medianMicroseconds, 2)) × the RAPL-only tick; \(fixed(perGPU, 2)) µs = \(fixed(perGPU / baseline.medianMicroseconds, 1)) × baseline per GPU")
         }
         if sink == Int.min { print(sink) }
     }

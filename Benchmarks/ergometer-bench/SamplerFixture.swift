@@ -1,6 +1,7 @@
 import ErgometerDaemon
 import ErgometerProbes
 import ErgometerStore
+import ErgometerTestSupport
 import ErgometerWire
 import Foundation
 import Logging
@@ -14,11 +15,15 @@ final class SamplerFixture {
     let sampler: Sampler
     let cgroupRoot: String
     let jobs: Int
+    /// The fake NVML the sampler reads, when the fixture has NVIDIA GPUs.
+    let nvml: FakeNVML?
     private var usage: UInt64 = 1_000_000
 
     /// - Parameter tree: the fixture: `intel-1s` (RAPL), or `gpu-box` (RAPL and hwmon meters:
     ///   an amdgpu gauge, i915 and xe counters, an ACPI power meter, so a `rest` domain too).
-    init(fixtures: String, jobs: Int, tree: String = "intel-1s") async throws {
+    /// - Parameter nvidiaGPUs: that many GPUs on the fake NVML (`Tests/Fixtures/fake-nvml`),
+    ///   job k's process on GPU k mod n at an SM utilization of its own.
+    init(fixtures: String, jobs: Int, tree: String = "intel-1s", nvidiaGPUs: Int = 0) async throws {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
         root = base + "ergometer-bench-\(getpid())-\(jobs)-\(tree)"
         try? FileManager.default.removeItem(atPath: root)
@@ -38,6 +43,16 @@ final class SamplerFixture {
         configuration.metricsListen = "off"
         configuration.checkpointSeconds = 600  // checkpoints are measured on their own
         configuration.maxActiveJobs = 100_000
+        if nvidiaGPUs > 0 {
+            let nvml = try FakeNVML()
+            let processes = (0..<jobs).map { FakeNVML.Process(gpu: $0 % nvidiaGPUs, pid: Int32(400_000 + $0), sm: 10 + $0 % 7 * 10) }
+            try nvml.write(clockMilliseconds: nil, gpus: (0..<nvidiaGPUs).map { FakeNVML.GPU(index: $0, watts: 300) }, processes: processes)
+            configuration.nvmlLibrary = nvml.libraryPath
+            self.nvml = nvml
+        } else {
+            configuration.nvmlLibrary = "off"
+            nvml = nil
+        }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
@@ -52,9 +67,11 @@ final class SamplerFixture {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try "Name:\tbench\nUid:\t0\t0\t0\t0\n".write(toFile: directory + "/status", atomically: true, encoding: .utf8)
             try "0::/\n".write(toFile: directory + "/cgroup", atomically: true, encoding: .utf8)
-            _ = try await sampler.register(
+            let job = try await sampler.register(
                 RegisterJobRequest(name: "bench-\(index)", jobID: nil, labels: [:], command: ["bench"], pid: pid, processors: nil),
                 caller: ControlCaller(uid: 0, gid: 0, pid: 1, user: "root", isAdmin: true))
+            // Where the kernel would now show the process: in the job's cgroup.
+            try "0::/ergometer/job-\(job.id)\n".write(toFile: directory + "/cgroup", atomically: true, encoding: .utf8)
         }
         advance()
         // The tick must really read every job's counter, or it is timing the error path.
@@ -63,6 +80,9 @@ final class SamplerFixture {
         await sampler.tick()
         if jobs > 0, let report = try? await sampler.report(id: String(jobs)), report.cpuSeconds <= 0 {
             throw FixtureProblem(description: "the sampler read no CPU time from the fixture's cpu.stat files")
+        }
+        if nvidiaGPUs > 0, jobs > 0, let report = try? await sampler.report(id: String(jobs)), report.gpus.isEmpty {
+            throw FixtureProblem(description: "the sampler attributed no GPU to a job from the fake NVML's processes")
         }
     }
 

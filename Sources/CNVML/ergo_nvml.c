@@ -42,7 +42,7 @@ int ergo_nvml_open(const char *path, ergo_nvml_library *library, char *error, si
                           : library->device_get_handle_by_index_v2 == NULL ? "nvmlDeviceGetHandleByIndex_v2"
                           : NULL;
     if (missing != NULL) {
-        snprintf(error, error_length, "%s has no %s (not NVML, or older than R418)", path, missing);
+        snprintf(error, error_length, "%s: no %s (not NVML, or older than R418)", path, missing);
         dlclose(library->handle);
         memset(library, 0, sizeof *library);
         return -1;

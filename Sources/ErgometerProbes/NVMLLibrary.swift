@@ -48,7 +48,7 @@ public final class NVMLLibrary: @unchecked Sendable {
         var table = ergo_nvml_library()
         var error = [CChar](repeating: 0, count: 512)
         guard ergo_nvml_open(path, &table, &error, error.count) == 0 else {
-            return .failure(NVMLUnavailable(path: path, reason: "cannot load \(path): " + Self.text(error)))
+            return .failure(NVMLUnavailable(path: path, reason: "cannot load " + Self.text(error)))
         }
         let status = table.init_v2()
         guard status == ERGO_NVML_SUCCESS else {

@@ -124,7 +124,13 @@ struct GPUJobsEndToEndTests {
         let missing = try ProcessResult.run(ergo, ["probe", "--nvml-library", "/nonexistent/libnvidia-ml.so.1"])
         let lines = missing.standardOutput.split(separator: "\n").filter { $0.contains("NVIDIA") }
         #expect(lines.count == 1 && lines[0].hasPrefix("no NVIDIA GPU readable: cannot load /nonexistent/libnvidia-ml.so.1"), "\(lines)")
+        // A library that is not NVML, and NVML whose nvmlInit_v2 fails (the fake without a
+        // script: "Driver Not Loaded"), each one line.
+        let notNVML = try ProcessResult.run(ergo, ["probe", "--nvml-library", "libm.so.6"])
+        #expect(notNVML.standardOutput.contains("no NVIDIA GPU readable: cannot load libm.so.6: no nvmlInit_v2"), "\(notNVML.standardOutput)")
         let nvml = try FakeNVML()
+        let noDriver = try ProcessResult.run(ergo, ["probe", "--nvml-library", nvml.libraryPath])
+        #expect(noDriver.standardOutput.contains("no NVIDIA GPU readable: nvmlInit_v2 failed: Driver Not Loaded (NVML 9)"), "\(noDriver.standardOutput)")
         var gpus = [FakeNVML.GPU(index: 0, watts: 300), FakeNVML.GPU(index: 1, watts: 120, energyCounter: false)]
         gpus[1].mig = true
         try nvml.write(clockMilliseconds: nil, gpus: gpus, processes: [.init(gpu: 0, pid: getpid(), sm: 40)])
