@@ -50,10 +50,8 @@ public actor Sampler {
     var lastGPUUseRead: UInt64 = 0
     /// The NVML meter's problem of the last tick, to say a change once.
     var lastNVMLProblem: String?
-    /// Each process seen on an NVIDIA GPU and its job (nil: outside every job), looked up once;
-    /// emptied when the jobs change and every `nvmlProcessLookupSeconds` (monotonic ns of the last).
-    var nvmlJobOfProcess: [Int32: String?] = [:]
-    var lastNVMLLookupReset: UInt64 = 0
+    /// Each process seen on an NVIDIA GPU and its job, looked up once.
+    var gpuProcessJobs = GPUProcessJobs()
     /// Jobs given NVML use this tick (reset on the next), and each NVIDIA GPU's use outside every job.
     var nvmlUsingJobs: [String] = []
     var nvmlOutsideUse: [UInt64] = []

@@ -68,7 +68,7 @@ extension Sampler {
             job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains, drm: meters.hwmonDomains)
         }
         active[id] = job
-        nvmlJobOfProcess.removeAll()  // a process may now be in this job
+        gpuProcessJobs.jobsChanged()  // a process may now be in this job
         temperaturesDue = true  // the new job gets a reading on its first tick
         ledgerOwners[id] = uid
         logger.info("job started", metadata: [
@@ -110,7 +110,7 @@ extension Sampler {
 
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
-        nvmlJobOfProcess.removeAll()
+        gpuProcessJobs.jobsChanged()
         job.cpuStat?.close()
         if let sample = job.flushMinute() { appendSample(sample) }
         job.encodeTemperatures(sensorKeys: sensorKeys)

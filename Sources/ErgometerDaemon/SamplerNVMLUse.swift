@@ -2,19 +2,14 @@ import ErgometerCore
 import ErgometerProbes
 
 extension Sampler {
-    /// How long a process's job, once looked up, is trusted (a process may be moved).
-    static let nvmlProcessLookupSeconds = 10.0
-
     /// Each NVIDIA GPU's use this tick, from the processes NVML lists on it: each process's
     /// weight (`GPUProcessUse.weight`) goes to its job (the innermost, by cgroup or process
-    /// tree), or to the GPU's use outside every job. Only processes on a GPU are looked up,
-    /// once each (then kept for `nvmlProcessLookupSeconds`, or until the jobs change).
+    /// tree), or to the GPU's use outside every job. Only processes new on a GPU are looked up
+    /// (`GPUProcessJobs`).
     func observeNVMLUse(now: UInt64) {
         guard !meters.nvmlDomains.isEmpty else { return }
-        if Double(now &- lastNVMLLookupReset) / 1e9 >= Self.nvmlProcessLookupSeconds {
-            nvmlJobOfProcess.removeAll(keepingCapacity: true)
-            lastNVMLLookupReset = now
-        }
+        gpuProcessJobs.beginTick(now: now)
+        defer { gpuProcessJobs.endTick() }
         for key in nvmlUsingJobs {
             guard let index = active.index(forKey: key) else { continue }
             for domain in meters.nvmlDomains where domain < active.values[index].gpuUse.count { active.values[index].gpuUse[domain] = 0 }
@@ -47,27 +42,37 @@ extension Sampler {
     /// The job a process belongs to: the innermost job cgroup holding it, else the nearest
     /// ancestor that is the root of a process-tree job; nil when it is in none.
     func job(ofProcess pid: Int32) -> String? {
-        if let known = nvmlJobOfProcess[pid] { return known }
-        let found = lookUpJob(ofProcess: pid)
-        nvmlJobOfProcess[pid] = .some(found)
+        gpuProcessJobs.job(of: pid, index: jobIndex, lookUp: lookUpJob)
+    }
+
+    /// Each cgroup job by its cgroup path, each process-tree job by its root.
+    private func jobIndex() -> GPUProcessJobs.JobIndex {
+        var found = GPUProcessJobs.JobIndex()
+        var index = active.startIndex  // by position: a job is not copied to read its tracking
+        while index != active.endIndex {
+            switch active.values[index].tracking {
+            case .cgroup(let path): found.cgroups[path] = active.keys[index]
+            case .processTree(let root): found.processTreeRoots[root] = active.keys[index]
+            }
+            active.formIndex(after: &index)
+        }
         return found
     }
 
-    private func lookUpJob(ofProcess pid: Int32) -> String? {
-        if cgroups != nil, let cgroup = CgroupJobs.currentCgroup(of: pid, procfs: procfs) {
-            var best: (key: String, length: Int)?
-            for (key, job) in active {
-                guard case .cgroup(let path) = job.tracking, cgroup == path || cgroup.hasPrefix(path + "/") else { continue }
-                if path.count > best?.length ?? -1 { best = (key, path.count) }
+    private func lookUpJob(ofProcess pid: Int32, in jobs: GPUProcessJobs.JobIndex) -> String? {
+        if !jobs.cgroups.isEmpty, cgroups != nil, let cgroup = CgroupJobs.currentCgroup(of: pid, procfs: procfs) {
+            // The process's cgroup, then each folder above it: the first that is a job's is the innermost.
+            var path = Substring(cgroup)
+            while !path.isEmpty {
+                if let key = jobs.cgroups[String(path)] { return key }
+                guard let slash = path.lastIndex(of: "/") else { break }
+                path = path[..<slash]
             }
-            if let best { return best.key }
         }
-        var roots: [Int32: String] = [:]
-        for (key, job) in active { if case .processTree(let root) = job.tracking { roots[root] = key } }
-        guard !roots.isEmpty else { return nil }
+        guard !jobs.processTreeRoots.isEmpty else { return nil }
         var current = pid
         for _ in 0..<64 {
-            if let key = roots[current] { return key }
+            if let key = jobs.processTreeRoots[current] { return key }
             guard current > 1, let parent = ProcessTreeUsage(procfs: procfs).parent(of: current) else { return nil }
             current = parent
         }

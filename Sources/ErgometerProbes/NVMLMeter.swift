@@ -131,7 +131,6 @@ public struct NVMLMeter: EnergyMeter {
     /// One GPU's energy since the last tick, µJ.
     private mutating func measure(_ index: Int, library: NVMLLibrary, tick: MeterTick) -> UInt64 {
         let device = gpus[index].device
-        let name = "GPU \(device.index) (\(device.uuid))"
         switch gpus[index].source {
         case .nvmlEnergy:
             switch library.totalEnergyMillijoules(device) {
@@ -141,17 +140,17 @@ public struct NVMLMeter: EnergyMeter {
                 defer { gpus[index].counter = current }
                 guard let previous = gpus[index].counter else { return 0 }
                 if let delta = current.delta(since: previous).microjoules { return delta }
-                problem = "\(name): the energy counter went backwards (a driver reload): a new epoch, this interval is not counted"
+                problem = "\(name(of: index)): the energy counter went backwards (a driver reload): a new epoch, this interval is not counted"
                 lostIntervals += 1
                 return 0
             case .failure(let error) where error.isNotSupported:
                 // The counter stopped answering: power from now on.
                 gpus[index].source = .nvmlPower
-                problem = "\(name): the energy counter is no longer supported (\(error)); integrating power"
+                problem = "\(name(of: index)): the energy counter is no longer supported (\(error)); integrating power"
                 return 0
             case .failure(let error):
                 // The counter keeps its last reading: the next good read covers the gap.
-                markFailed(index, error, name: name)
+                markFailed(index, error)
                 return 0
             }
         default:
@@ -161,7 +160,7 @@ public struct NVMLMeter: EnergyMeter {
                 return gpus[index].gauge.add(microwatts: UInt64(milliwatts) * 1000, afterNanoseconds: tick.nanoseconds)
             case .failure(let error):
                 gpus[index].gauge.reset()
-                markFailed(index, error, name: name)
+                markFailed(index, error)
                 lostIntervals += 1
                 return 0
             }
@@ -170,7 +169,11 @@ public struct NVMLMeter: EnergyMeter {
 
     private mutating func markFound(_ index: Int) { gpus[index].lost = false }
 
-    private mutating func markFailed(_ index: Int, _ error: NVMLError, name: String) {
+    /// How the log and the notes name a GPU; built only when something is said about it.
+    private func name(of index: Int) -> String { "GPU \(gpus[index].device.index) (\(gpus[index].device.uuid))" }
+
+    private mutating func markFailed(_ index: Int, _ error: NVMLError) {
+        let name = name(of: index)
         if error.isGPULost {
             if !gpus[index].lost { lostGPUEvents += 1 }
             gpus[index].lost = true

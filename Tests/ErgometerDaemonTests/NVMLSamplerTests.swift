@@ -219,6 +219,48 @@ struct NVMLSamplerTests {
         #expect(board?.boardLevel == true && abs((board?.energyJoules ?? 0) - 180) < 1e-6)
     }
 
+    /// A process in a folder below a job's cgroup counts in that job (the innermost job holding
+    /// it); a process moved into a job while it holds no GPU is looked up again when it returns
+    /// to one (its old answer, "outside every job", is not kept for a process NVML stopped listing).
+    @Test func processesBelowAJobsCgroupAndMovedIntoOneCountInIt() async throws {
+        let box = try await Box(gpus: [FakeNVML.GPU(index: 0, watts: 100)])
+        let a = try await box.child(job: "a")
+        let worker = try await box.child(job: nil)
+        let wanderer = try await box.child(job: nil)
+        let mount = try #require(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            .split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(separator: " ")[4])
+        let jobFolder = "\(mount)/\(box.subtree)/job-\(a.job!)"
+        // cgroup v2's rule: processes only in leaves, so the job's own process moves down too.
+        for (folder, pid) in [("main", a.pid), ("worker", worker.pid)] {
+            try FileManager.default.createDirectory(atPath: "\(jobFolder)/\(folder)", withIntermediateDirectories: true)
+            try "\(pid)\n".write(toFile: "\(jobFolder)/\(folder)/cgroup.procs", atomically: false, encoding: .utf8)
+        }
+        defer {
+            for folder in ["main", "worker"] {
+                if let pids = try? String(contentsOfFile: "\(jobFolder)/\(folder)/cgroup.procs", encoding: .utf8) {
+                    for pid in pids.split(separator: "\n") { try? "\(pid)\n".write(toFile: "\(jobFolder)/cgroup.procs", atomically: false, encoding: .utf8) }
+                }
+                rmdir("\(jobFolder)/\(folder)")
+            }
+        }
+        box.processes = [.init(gpu: 0, pid: worker.pid, sm: 40), .init(gpu: 0, pid: wanderer.pid, sm: 40)]
+        try await box.tick()
+        try await box.tick()
+        // Two seconds: half the GPU's 200 J to the job (the worker), half to system (the wanderer).
+        #expect(abs(try await box.joules(a.job!, on: box.gpus[0].domain) - 100) < 1e-6)
+        // The wanderer leaves the GPU, moves into the job, and comes back.
+        box.processes = [.init(gpu: 0, pid: worker.pid, sm: 40)]
+        try await box.tick()
+        try "\(wanderer.pid)\n".write(toFile: "\(jobFolder)/worker/cgroup.procs", atomically: false, encoding: .utf8)
+        box.processes = [.init(gpu: 0, pid: worker.pid, sm: 40), .init(gpu: 0, pid: wanderer.pid, sm: 40)]
+        try await box.tick()
+        // 100 J + 100 J (the worker alone) + 100 J (both, now in the job).
+        let joules = try await box.joules(a.job!, on: box.gpus[0].domain)
+        #expect(abs(joules - 300) < 1e-6, "\(joules) J")
+        let gpu = await box.ledger(box.gpus[0].domain)
+        #expect(abs(Double(gpu?.buckets?.systemMicrojoules ?? 0) / 1e6 - 100) < 1e-6)
+    }
+
     /// ergod gone without a word (its checkpoint 600 s away) and a new one on the same store:
     /// the GPU energy drawn while it was down is the new one's first tick's, counter to counter.
     @Test func aRestartBetweenCheckpointsLosesNoGPUEnergy() async throws {
