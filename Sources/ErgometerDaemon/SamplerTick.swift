@@ -27,26 +27,12 @@ extension Sampler {
         let learn = seconds >= configuration.intervalSeconds / 2
         meters.measure(MeterTick(seconds: seconds, nanoseconds: now &- lastMonotonic, busyRatio: busyRatio, bootID: bootID, now: now), learn: learn)
         if meters.rapl.problem != nil { exported.count(.rapl) }
-        if meters.hwmon.problem != lastHwmonProblem {
-            // A GPU or the platform meter that vanished (driver unloaded, device lost): its
-            // domain keeps the energy so far and reads 0 until it is back.
-            if let problem = meters.hwmon.problem {
-                logger.warning("an hwmon power or energy sensor cannot be read; its domain counts nothing meanwhile", metadata: ["ergometer.reason": "\(problem)"])
-            } else {
-                logger.info("hwmon sensors readable again: measuring")
-            }
-            lastHwmonProblem = meters.hwmon.problem
-        }
-        if meters.hwmon.problem != nil { exported.count(.hwmon) }
-        if meters.nvml.problem != lastNVMLProblem {
-            if let problem = meters.nvml.problem {
-                logger.warning("an NVIDIA GPU cannot be read; its domain keeps its energy so far", metadata: ["ergometer.reason": "\(problem)"])
-            } else {
-                logger.info("NVIDIA GPUs readable again: measuring")
-            }
-            lastNVMLProblem = meters.nvml.problem
-        }
-        if meters.nvml.problem != nil { exported.count(.nvml) }
+        // A GPU or the platform meter that vanished (driver unloaded, device lost): its domain
+        // keeps the energy so far and reads 0 until it is back.
+        say(meters.hwmon.problem, after: &lastHwmonProblem, probe: .hwmon,
+            failing: "an hwmon power or energy sensor cannot be read; its domain counts nothing meanwhile", back: "hwmon sensors readable again: measuring")
+        say(meters.nvml.problem, after: &lastNVMLProblem, probe: .nvml,
+            failing: "an NVIDIA GPU cannot be read; its domain keeps its energy so far", back: "NVIDIA GPUs readable again: measuring")
         if meters.cpuSource != lastSource {
             if meters.cpuSource == .model {
                 logger.warning("RAPL unusable, this tick is estimated by the model", metadata: ["ergometer.reason": "\(meters.rapl.problem ?? "no zones")"])
@@ -236,5 +222,19 @@ extension Sampler {
             logger.warning("job's processes are gone without an end request; closing it", metadata: ["ergometer.job.id": "\(id)"])
             finish(id: id, exitStatus: nil)
         }
+    }
+
+    /// Logs a meter's problem when it changes (a warning with the reason, or that it is
+    /// readable again) and counts each tick that has one.
+    private func say(_ problem: String?, after last: inout String?, probe: ProbeKind, failing: Logger.Message, back: Logger.Message) {
+        if problem != last {
+            if let problem {
+                logger.warning(failing, metadata: ["ergometer.reason": "\(problem)"])
+            } else {
+                logger.info(back)
+            }
+            last = problem
+        }
+        if problem != nil { exported.count(probe) }
     }
 }

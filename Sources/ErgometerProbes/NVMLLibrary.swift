@@ -161,35 +161,36 @@ public final class NVMLLibrary: @unchecked Sendable {
     /// INSUFFICIENT_SIZE with the count it needs); returns how many were written.
     func runningProcesses(_ device: NVMLDevice, into buffer: inout [ergo_nvml_process_info]) -> Result<Int, NVMLError> {
         guard let call = table.device_get_compute_running_processes_v3 else { return .failure(.missing("nvmlDeviceGetComputeRunningProcesses_v3")) }
-        for _ in 0..<4 {
-            var count = UInt32(buffer.count)
-            let status = buffer.withUnsafeMutableBufferPointer { call(device.handle, &count, $0.baseAddress) }
-            if status == ERGO_NVML_ERROR_INSUFFICIENT_SIZE {
-                buffer = [ergo_nvml_process_info](repeating: ergo_nvml_process_info(), count: max(Int(count) + 8, buffer.count * 2))
-                continue
-            }
-            if let error = check(status) { return .failure(error) }
-            return .success(min(Int(count), buffer.count))
-        }
-        return .failure(NVMLError(code: ERGO_NVML_ERROR_INSUFFICIENT_SIZE, message: "the process list kept growing while it was read"))
+        return readList(into: &buffer, empty: ergo_nvml_process_info(), what: "process list") { entries, count in call(device.handle, &count, entries) }
     }
 
     /// Per-process utilization samples newer than `since` (µs, the last timestamp seen), into
     /// `buffer` (grown as NVML asks); returns how many were written. No sample since then is 0.
     func processUtilization(_ device: NVMLDevice, since: UInt64, into buffer: inout [ergo_nvml_process_sample]) -> Result<Int, NVMLError> {
         guard let call = table.device_get_process_utilization else { return .failure(.missing("nvmlDeviceGetProcessUtilization")) }
+        return readList(into: &buffer, empty: ergo_nvml_process_sample(), what: "sample list") { entries, count in
+            let status = call(device.handle, entries, &count, since)
+            if status == ERGO_NVML_ERROR_NOT_FOUND { count = 0; return ERGO_NVML_SUCCESS }  // no sample since then
+            return status
+        }
+    }
+
+    /// One of NVML's list calls into `buffer`, which grows (at most three times) while the library
+    /// answers INSUFFICIENT_SIZE with the count it needs; returns how many entries were written.
+    private func readList<Entry>(
+        into buffer: inout [Entry], empty: Entry, what: String, _ call: (UnsafeMutablePointer<Entry>?, inout UInt32) -> ergo_nvml_return
+    ) -> Result<Int, NVMLError> {
         for _ in 0..<4 {
             var count = UInt32(buffer.count)
-            let status = buffer.withUnsafeMutableBufferPointer { call(device.handle, $0.baseAddress, &count, since) }
-            if status == ERGO_NVML_ERROR_NOT_FOUND { return .success(0) }
+            let status = buffer.withUnsafeMutableBufferPointer { call($0.baseAddress, &count) }
             if status == ERGO_NVML_ERROR_INSUFFICIENT_SIZE {
-                buffer = [ergo_nvml_process_sample](repeating: ergo_nvml_process_sample(), count: max(Int(count) + 8, buffer.count * 2))
+                buffer = [Entry](repeating: empty, count: max(Int(count) + 8, buffer.count * 2))
                 continue
             }
             if let error = check(status) { return .failure(error) }
             return .success(min(Int(count), buffer.count))
         }
-        return .failure(NVMLError(code: ERGO_NVML_ERROR_INSUFFICIENT_SIZE, message: "the sample list kept growing while it was read"))
+        return .failure(NVMLError(code: ERGO_NVML_ERROR_INSUFFICIENT_SIZE, message: "the \(what) kept growing while it was read"))
     }
 }
 

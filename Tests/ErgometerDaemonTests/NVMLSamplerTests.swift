@@ -133,6 +133,17 @@ struct NVMLSamplerTests {
         #expect(report.gpus.first?.uuid == box.gpus[0].uuid && report.gpus.first?.source == "nvml-energy")
         #expect(report.gpus.first?.pciSlot == box.gpus[0].pciSlot && report.gpus.first?.name == "NVIDIA H100 80GB HBM3")
         #expect((report.gpus.first?.gpuSeconds ?? 0) > 0 && abs((report.gpus.first?.energyJoules ?? 0) - jobA) < 1e-9)
+        // /metrics: each GPU's energy as measured, its utilization, each job's GPU series; promtool clean.
+        let metrics = await box.sampler.metricsText()
+        for (gpu, joules) in zip(box.gpus, ["1500", "1000", "275"]) {
+            #expect(metrics.contains("ergometer_energy_joules_total{domain=\"\(gpu.domain)\",kind=\"gpu\",source=\"nvml-energy\"} \(joules)\n"))
+            #expect(metrics.contains("ergometer_power_watts{domain=\"\(gpu.domain)\",kind=\"gpu\",source=\"nvml-energy\"}"))
+            #expect(metrics.contains("ergometer_gpu_utilization_ratio{uuid=\"\(gpu.uuid)\",domain=\"\(gpu.domain)\"}"))
+        }
+        let jobSeries = metrics.split(separator: "\n").filter { $0.hasPrefix("ergometer_job_energy_joules_total{") && $0.contains("kind=\"gpu\"") }
+        #expect(jobSeries.count == 3, "\(jobSeries)")
+        let check = try ProcessResult.run("/usr/bin/promtool", ["check", "metrics"], input: Array(metrics.utf8))
+        #expect(check.status == 0, "\(check.standardOutput)\(check.standardError)")
     }
 
     /// A board without the energy counter: its power integrated per tick (real time, so the
