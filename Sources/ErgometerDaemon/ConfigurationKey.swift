@@ -12,6 +12,8 @@ struct ConfigurationKey: Sendable {
         case string(WritableKeyPath<DaemonConfiguration, String>)
         case optionalString(WritableKeyPath<DaemonConfiguration, String?>)
         case idlePolicy(WritableKeyPath<DaemonConfiguration, IdlePolicy>)
+        case flag(WritableKeyPath<DaemonConfiguration, Bool>)
+        case strings(WritableKeyPath<DaemonConfiguration, [String]>)
     }
 
     let name: String
@@ -23,6 +25,8 @@ struct ConfigurationKey: Sendable {
         switch value {
         case .number, .optionalNumber, .wholeNumber: .number
         case .string, .optionalString, .idlePolicy: .string
+        case .flag: .boolean
+        case .strings: .strings
         }
     }
 
@@ -34,7 +38,7 @@ struct ConfigurationKey: Sendable {
         case .wholeNumber(let path):
             guard number.rounded() == number, abs(number) < 1e9 else { return "must be a whole number, found \(number)" }
             configuration[keyPath: path] = Int(number)
-        case .string, .optionalString, .idlePolicy: preconditionFailure("\(name) takes a string")
+        case .string, .optionalString, .idlePolicy, .flag, .strings: preconditionFailure("\(name) takes no number")
         }
         return nil
     }
@@ -49,9 +53,20 @@ struct ConfigurationKey: Sendable {
                 return "\"\(string)\" is not a policy; use \"proportional\" or \"separate\""
             }
             configuration[keyPath: path] = policy
-        case .number, .optionalNumber, .wholeNumber: preconditionFailure("\(name) takes a number")
+        case .number, .optionalNumber, .wholeNumber, .flag, .strings: preconditionFailure("\(name) takes no single string")
         }
         return nil
+    }
+
+    /// Sets a boolean or a list of strings.
+    func assign(flag: Bool, to configuration: inout DaemonConfiguration) {
+        guard case .flag(let path) = value else { preconditionFailure("\(name) takes no boolean") }
+        configuration[keyPath: path] = flag
+    }
+
+    func assign(strings: [String], to configuration: inout DaemonConfiguration) {
+        guard case .strings(let path) = value else { preconditionFailure("\(name) takes no list") }
+        configuration[keyPath: path] = strings
     }
 
     /// Whether two configurations hold different values for this key.
@@ -63,6 +78,8 @@ struct ConfigurationKey: Sendable {
         case .string(let path): lhs[keyPath: path] != rhs[keyPath: path]
         case .optionalString(let path): lhs[keyPath: path] != rhs[keyPath: path]
         case .idlePolicy(let path): lhs[keyPath: path] != rhs[keyPath: path]
+        case .flag(let path): lhs[keyPath: path] != rhs[keyPath: path]
+        case .strings(let path): lhs[keyPath: path] != rhs[keyPath: path]
         }
     }
 
@@ -85,6 +102,10 @@ struct ConfigurationKey: Sendable {
         .init(name: "carbon.price_csv", value: .optionalString(\.priceCSV), reloadable: true),
         .init(name: "carbon.currency", value: .string(\.currency), reloadable: true),
         .init(name: "jobs.cgroup_subtree", value: .string(\.cgroupSubtree), reloadable: false),
+        .init(name: "discovery.slurm", value: .flag(\.discoverSlurm), reloadable: false),
+        .init(name: "discovery.containers", value: .flag(\.discoverContainers), reloadable: false),
+        .init(name: "discovery.systemd_units", value: .strings(\.discoverSystemdUnits), reloadable: false),
+        .init(name: "discovery.scan_interval_seconds", value: .number(\.discoveryScanSeconds), reloadable: false),
         .init(name: "metrics.listen", value: .string(\.metricsListen), reloadable: false),
         .init(name: "metrics.energy_resolution_joules", value: .number(\.energyResolutionJoules), reloadable: true),
         .init(name: "metrics.update_interval_seconds", value: .number(\.metricsUpdateSeconds), reloadable: true),

@@ -39,7 +39,7 @@ public enum ConfigurationLoader {
 
         for section in table.keys {
             guard let sectionTable = table[section]?.table else {
-                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [carbon], [jobs], [metrics], [control]")
+                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [gpu], [carbon], [jobs], [discovery], [metrics], [control]")
                 continue
             }
             for key in sectionTable.keys {
@@ -59,6 +59,18 @@ public enum ConfigurationLoader {
                     if let problem = declared.assign(number: number, to: &configuration) {
                         problems.append("\(where_(section, key)): \(problem)")
                     }
+                case .boolean:
+                    guard let flag = value?.bool else {
+                        problems.append("\(where_(section, key)): must be true or false, found \(value.map { "\($0.type)" } ?? "nothing")")
+                        continue
+                    }
+                    declared.assign(flag: flag, to: &configuration)
+                case .strings:
+                    guard let array = value?.array, let strings = Optional(array.compactMap { $0.string }), strings.count == array.count else {
+                        problems.append("\(where_(section, key)): must be a list of strings in quotes, as in [\"train-*.service\"]")
+                        continue
+                    }
+                    declared.assign(strings: strings, to: &configuration)
                 case .string:
                     guard let string = value?.string else {
                         problems.append("\(where_(section, key)): must be a string in quotes, found \(value.map { "\($0.type)" } ?? "nothing")")

@@ -1,6 +1,6 @@
 /// The shape every line of ergod's configuration must have before the TOML parser sees it:
 /// blank, a `# comment`, a `[section]` header, or `key = value` with a bare key and a value that
-/// starts as a number, a boolean or a one-line string. That is all TOML the configuration uses,
+/// starts as a number, a boolean, a one-line string or a one-line list of such strings. That is all TOML the configuration uses,
 /// and it keeps toml++ off the paths where it asserts instead of reporting an error (control
 /// characters, `[[#`, keys that are neither bare nor quoted: found by ergometer-fuzz).
 enum ConfigurationShape {
@@ -41,12 +41,36 @@ enum ConfigurationShape {
         if rest.starts(with: Array("\"\"\"".utf8)) || rest.starts(with: Array("'''".utf8)) {
             return "multi-line strings are not used by any key; write the value on one line"
         }
+        if start == UInt8(ascii: "[") {
+            return isStringList(rest) ? nil : "\(String(decoding: key, as: UTF8.self)): a list is written on one line, of \"strings\" without backslashes, as in [\"train-*.service\", \"user.slice/*.scope\"]"
+        }
         let numberOrWord = (start >= 0x30 && start <= 0x39) || start == UInt8(ascii: "+") || start == UInt8(ascii: "-")
             || start == UInt8(ascii: ".") || (start >= 0x61 && start <= 0x7A)
         guard numberOrWord || start == UInt8(ascii: "\"") || start == UInt8(ascii: "'") else {
             return "\(String(decoding: key, as: UTF8.self)): every value is a number or a \"string\""
         }
         return nil
+    }
+
+    /// `["a", "b"]` (a trailing comma allowed), then nothing but a comment.
+    static func isStringList(_ value: Substring.UTF8View.SubSequence) -> Bool {
+        var rest = value.dropFirst().drop { $0 == 0x20 || $0 == 0x09 }
+        var expectString = true
+        while let next = rest.first {
+            if next == UInt8(ascii: "]") { return isBlankOrComment(rest.dropFirst()) }
+            if expectString {
+                guard next == UInt8(ascii: "\""), let close = rest.dropFirst().firstIndex(of: UInt8(ascii: "\"")) else { return false }
+                guard !rest[rest.index(after: rest.startIndex)..<close].contains(UInt8(ascii: "\\")) else { return false }
+                rest = rest[rest.index(after: close)...]
+                expectString = false
+            } else {
+                guard next == UInt8(ascii: ",") else { return false }
+                rest = rest.dropFirst()
+                expectString = true
+            }
+            rest = rest.drop { $0 == 0x20 || $0 == 0x09 }
+        }
+        return false
     }
 
     static func isBareKeyByte(_ byte: UInt8) -> Bool {

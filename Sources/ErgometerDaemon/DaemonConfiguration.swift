@@ -32,6 +32,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     // [jobs]
     /// The cgroup (under the cgroup2 mount) that holds one child cgroup per job.
     public var cgroupSubtree = "ergometer"
+    // [discovery]
+    /// Slurm jobs (cgroup v2 and v1), containers and pods, and systemd units matching these
+    /// patterns, found by their cgroups and measured as jobs.
+    public var discoverSlurm = true
+    public var discoverContainers = true
+    public var discoverSystemdUnits: [String] = []
+    /// How often the cgroups are looked through for new and ended jobs, seconds.
+    public var discoveryScanSeconds = 2.0
     // [metrics]
     /// `host:port` of the /metrics listener, or `off`.
     public var metricsListen = "127.0.0.1:9477"
@@ -54,6 +62,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var maxConnections = 1024
 
     public init() {}
+
+    /// What discovery looks for.
+    public var discoveryRules: SchedulerCgroupRules {
+        SchedulerCgroupRules(slurm: discoverSlurm, containers: discoverContainers, systemdUnits: discoverSystemdUnits, ownSubtree: cgroupSubtree)
+    }
 
     /// The listener's address; nil when `off`.
     public var metricsAddress: ListenAddress? { try? ListenAddress.parse(metricsListen) }
@@ -87,6 +100,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         }
         if cgroupSubtree.isEmpty || cgroupSubtree.hasPrefix("/") || cgroupSubtree.contains("..") {
             problems.append("jobs.cgroup_subtree = \"\(cgroupSubtree)\": must be a relative cgroup path without ..")
+        }
+        if !(discoveryScanSeconds >= intervalSeconds && discoveryScanSeconds <= 600) {
+            problems.append("discovery.scan_interval_seconds = \(discoveryScanSeconds): must be from the sampling interval up to 600 seconds")
+        }
+        for pattern in discoverSystemdUnits where pattern.isEmpty || pattern.filter({ $0 == "/" }).count > 1
+            || !(pattern.hasSuffix(".service") || pattern.hasSuffix(".scope") || pattern.hasSuffix("*"))
+        {
+            problems.append("discovery.systemd_units: \"\(pattern)\" is not a unit pattern; write one like \"train-*.service\" or \"user.slice/*.scope\"")
         }
         do {
             _ = try ListenAddress.parse(metricsListen)
@@ -128,7 +149,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
 }
 
 enum ConfigurationValueKind: String, Sendable {
-    case number, string
+    case number, string, boolean, strings
 }
 
 /// A configuration that cannot be used, with every problem found (file, line, key, why).

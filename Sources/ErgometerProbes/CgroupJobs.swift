@@ -52,11 +52,7 @@ public struct CgroupJobs: Sendable {
 
     /// The cgroup v2 path a process is in now (`0::/user.slice/...` in `/proc/<pid>/cgroup`).
     public static func currentCgroup(of pid: Int32, procfs: ProcFS) -> String? {
-        guard let text = try? SysfsFile.readText(procfs.path("\(pid)/cgroup")).get() else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
-            return String(line.dropFirst(3))
-        }
-        return nil
+        ProcessCgroups.of(pid, procfs: procfs)?.unified
     }
 
     /// Moves the given processes back where they came from and removes the job's cgroup.

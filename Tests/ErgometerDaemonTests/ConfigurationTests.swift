@@ -73,6 +73,9 @@ struct ConfigurationTests {
         ("[[# Idle power\n", "line 1: a section header is [name]"),
         ("[daemon]\n#=3\n.x = 1\n", "line 3: expected key = value"),
         ("[power]\nidle_watts = {a = 1}\n", "line 2: idle_watts: every value is a number or a \"string\""),
+        ("[discovery]\nsystemd_units = [\"a\", [\"b\"]]\n", "line 2: systemd_units: a list is written on one line"),
+        ("[discovery]\nsystemd_units = [\"a\\\\b.service\"]\n", "line 2: systemd_units: a list is written on one line"),
+        ("[discovery]\nsystemd_units = [\"a.service\"\n", "line 2: systemd_units: a list is written on one line"),
     ])
     func linesOfAnotherShapeAreRefusedBeforeTheTOMLParser(text: String, expected: String) {
         #expect {
@@ -80,6 +83,27 @@ struct ConfigurationTests {
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    @Test func discoveryTakesSwitchesPatternsAndAnInterval() throws {
+        let configuration = try ConfigurationLoader.parse("""
+            [discovery]
+            slurm = false
+            systemd_units = ["train-*.service", "user.slice/*.scope",]
+            scan_interval_seconds = 5
+            """, file: "discovery.toml")
+        #expect(!configuration.discoverSlurm && configuration.discoverContainers)
+        #expect(configuration.discoveryRules.systemdUnits == ["train-*.service", "user.slice/*.scope"])
+        #expect(configuration.discoveryScanSeconds == 5)
+        #expect {
+            try ConfigurationLoader.parse("[discovery]\ncontainers = 1\nsystemd_units = \"train-*.service\"\nscan_interval_seconds = 0.01\n", file: "bad.toml")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("line 2: discovery.containers: must be true or false")
+                && text.contains("line 3: discovery.systemd_units: must be a list of strings")
+                && text.contains("discovery.scan_interval_seconds = 0.01: must be from the sampling interval")
+        }
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse("[discovery]\nsystemd_units = [\"cron\"]\n", file: "unit.toml") }
     }
 
     @Test func everyProblemIsReportedWithItsLine() {
