@@ -7,7 +7,10 @@ import Foundation
 /// A job being measured: its registration, running totals, and what the next tick needs.
 struct ActiveJob {
     enum Tracking {
+        /// A cgroup v2 path: ergod's own (`ergo run`) or a scheduler's.
         case cgroup(String)
+        /// A path in the v1 cpuacct hierarchy (Slurm on v1 and hybrid hosts).
+        case cgroupV1(String)
         case processTree(root: Int32)
     }
 
@@ -25,6 +28,9 @@ struct ActiveJob {
     var lastUsage: UInt64
     /// The registering process and the cgroup it came from, to move it back at the end.
     var owner: (pid: Int32, cgroup: String)?
+    /// The scheduler's job this one runs inside (an `ergo run` in a Slurm job): that job's
+    /// counter includes this one's CPU, which is taken out of it each tick.
+    var enclosingJob: String?
     /// Per sensor (`chip\tsensor`): sum, count, max of readings before a restart (from the store).
     var temperatures: [String: [Double]]
     /// Readings since this process took the job, by the sampler's sensor index: updated in place

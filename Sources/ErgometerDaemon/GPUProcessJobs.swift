@@ -7,10 +7,18 @@ struct GPUProcessJobs {
     /// How long an entry is trusted at most.
     static let refreshSeconds = 60.0
 
-    /// Where jobs are found: each cgroup job's cgroup path and each process-tree job's root.
+    /// Where jobs are found: each cgroup job's cgroup path (v2 and v1), each process-tree job's
+    /// root, and the jobs that run inside another (an `ergo run` in a Slurm job).
     struct JobIndex {
         var cgroups: [String: String] = [:]
+        var cgroupsV1: [String: String] = [:]
         var processTreeRoots: [Int32: String] = [:]
+        var enclosing: [String: String] = [:]
+
+        /// Of the jobs that hold a process, the innermost: one no other of them runs inside.
+        func innermost(_ candidates: [String]) -> String? {
+            candidates.first { candidate in !candidates.contains { enclosing[$0] == candidate } }
+        }
     }
 
     private struct Entry {

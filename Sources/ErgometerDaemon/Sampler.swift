@@ -24,6 +24,14 @@ public actor Sampler {
     let probe: MachineProbe
     let cgroups: CgroupJobs?
     let cgroupUnavailable: String?
+    /// The v1 cpuacct hierarchy, where Slurm keeps its jobs on v1 and hybrid hosts (nil: none).
+    let cgroupsV1: CgroupV1Accounting?
+    /// The scans discovery makes (v2 and v1), when it is on, and when it last looked.
+    let discoveryScans: [SchedulerCgroupScan]
+    var lastDiscoveryScan: UInt64 = 0
+    var lastDiscoveryFoldersListed = 0
+    /// Running jobs inside a scheduler's job (their CPU is taken out of it each tick).
+    var nestedJobs = 0
     let hardware: String
     let model: PowerModel
     /// Every meter of the box and its domains.
@@ -130,6 +138,12 @@ public actor Sampler {
             cgroups = nil
             cgroupUnavailable = "no cgroup v2 hierarchy (\(error)); jobs are tracked by process tree"
         }
+        cgroupsV1 = try? CgroupV1Accounting.locate(procfs: procfs).get()
+        let rules = configuration.discoveryRules
+        discoveryScans = !rules.isEnabled ? [] : [
+            cgroups.map { SchedulerCgroupScan(hierarchy: .unified, mountPoint: $0.hierarchy.mountPoint, rules: rules) },
+            cgroupsV1.map { SchedulerCgroupScan(hierarchy: .cpuacct, mountPoint: $0.mountPoint, rules: rules) },
+        ].compactMap { $0 }
         bootID = snapshot.bootID ?? "unknown"
         lastMonotonic = MonotonicClock.nanoseconds()
         lastWall = wallClock()

@@ -94,7 +94,8 @@ extension Sampler {
             restoreLedger(saved, jobs: jobs)
             temperaturesDue = true
             for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
-                let tracking: ActiveJob.Tracking = job.cgroup.map { .cgroup($0) } ?? .processTree(root: Int32(job.pid))
+                let tracking: ActiveJob.Tracking =
+                    job.cgroup.map { job.tracking == .cgroupV1 ? .cgroupV1($0) : .cgroup($0) } ?? .processTree(root: Int32(job.pid))
                 let temperatures = TemperatureStatisticsJSON.decode(totals.temperaturesJSON) ?? [:]
                 var restored = ActiveJob(
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
@@ -105,6 +106,12 @@ extension Sampler {
                 restored.measuredSeconds = max(saved.wallTime - job.started, 0)
                 restored.intensitySeconds = totals.intensityGramsPerKWh * restored.measuredSeconds
                 active[job.id] = restored
+            }
+            // Which jobs run inside a scheduler's job is seen again from where their processes are.
+            for key in Array(active.keys) where active[key]?.stored.scheduler == nil {
+                guard let pid = active[key].map({ Int32($0.stored.pid) }), let enclosing = schedulerJob(holding: pid), enclosing != key else { continue }
+                active[key]?.enclosingJob = enclosing
+                nestedJobs += 1
             }
             logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
                 "ergometer.gap_seconds": "\(Double(MonotonicClock.nanoseconds() &- lastMonotonic) / 1e9)",

@@ -51,15 +51,12 @@ extension Sampler {
         return weights
     }
 
-    /// A job's processes: its cgroup's `cgroup.procs`, or the root of its process tree.
+    /// A job's processes: those in its cgroup and the folders below it (a scheduler's job keeps
+    /// them in steps or containers), or the root of its process tree.
     func processes(of job: ActiveJob) -> [Int32] {
         switch job.tracking {
-        case .cgroup(let path):
-            guard let directory = cgroups?.hierarchy.directory(of: path),
-                let text = try? SysfsFile.readText(directory + "/cgroup.procs").get()
-            else { return [] }
-            return text.split(separator: "\n").compactMap { Int32($0) }
-        case .processTree(let root): return [root]
+        case .cgroup, .cgroupV1: cgroupFolder(of: job.tracking)?.processes(limit: 4096) ?? []
+        case .processTree(let root): [root]
         }
     }
 }

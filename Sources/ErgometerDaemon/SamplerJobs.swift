@@ -7,10 +7,12 @@ import Logging
 
 extension Sampler {
     /// Starts measuring a job: its own cgroup with the caller's process moved in, or its process
-    /// tree where cgroups cannot be used.
+    /// tree where cgroups cannot be used. A process inside a scheduler's job (an `ergo run` in a
+    /// Slurm job) becomes a job of its own, taken out of the scheduler's job each tick; where that
+    /// job's cgroup is a v2 one it is not moved out of it (the scheduler's limits still hold) and
+    /// is followed by its process tree.
     public func register(_ request: RegisterJobRequest, caller: ControlCaller) throws(ControlFailure) -> RegisterJobResponse {
         let uid = caller.uid
-        let user = caller.user
         if stopping { throw ControlFailure(.unavailable, "ergod is stopping; start the job again once it is back") }
         if let problem = request.problem { throw ControlFailure(.badRequest, problem) }
         // ergod runs as root: it moves only processes the caller owns into a job (admins too).
@@ -21,13 +23,14 @@ extension Sampler {
         }
         try checkJobLimits(uid: uid)
         tick()  // close the current window so the new job starts at a tick boundary
-        let id = String(nextJobNumber)
-        nextJobNumber += 1
-        let jobID = request.jobID ?? "\(Self.hostName())-\(id)"
+        let id = takeJobNumber()
         var tracking: ActiveJob.Tracking = .processTree(root: request.pid)
         var note = cgroupUnavailable
         var owner: (Int32, String)?
-        if let cgroups {
+        let enclosing = schedulerJob(holding: request.pid)
+        if let enclosing, case .cgroup = active[enclosing]?.tracking {
+            note = "runs inside \(active[enclosing]!.stored.scheduler!.rawValue) job \(active[enclosing]!.stored.jobID)'s cgroup: followed by its process tree, so the scheduler's limits still hold"
+        } else if let cgroups {
             let original = CgroupJobs.currentCgroup(of: request.pid, procfs: procfs)
             switch cgroups.create(job: id, moving: request.pid) {
             case .success(let path):
@@ -38,20 +41,64 @@ extension Sampler {
                 note = "cannot create the job's cgroup (\(failure)); tracked by process tree instead"
             }
         }
+        let admission = JobAdmission(
+            name: request.name, jobID: request.jobID ?? "\(Self.hostName())-\(id)", labels: request.labels, command: request.command,
+            uid: uid, user: caller.user, pid: request.pid, processors: request.processors, tracking: tracking, owner: owner,
+            scheduler: nil, enclosingJob: enclosing)
+        let stored = try admit(id: id, admission)
+        if let note { logger.warning("\(note)", metadata: ["ergometer.job.id": "\(id)"]) }
+        return RegisterJobResponse(id: id, jobID: stored.jobID, tracking: stored.tracking, trackingNote: note)
+    }
+
+    /// Who a job is and how it is measured, however it came (`ergo run` or a scheduler).
+    struct JobAdmission {
+        var name: String
+        var jobID: String
+        var labels: [String: String]
+        var command: [String]
+        var uid: Int
+        var user: String
+        /// The registering process, or a scheduler's job's first process (0: none yet).
+        var pid: Int32
+        var processors: Int?
+        var tracking: ActiveJob.Tracking
+        var owner: (Int32, String)?
+        var scheduler: JobScheduler?
+        var enclosingJob: String?
+    }
+
+    /// The next job's id.
+    func takeJobNumber() -> String {
+        defer { nextJobNumber += 1 }
+        return String(nextJobNumber)
+    }
+
+    /// Starts measuring a job, the one path for every job: its counter's baseline now, its row
+    /// in the store (kept for the next checkpoint when the store cannot take it), its place in
+    /// the tick. The caller has closed the current window (`tick()`).
+    func admit(id: String, _ admission: JobAdmission) throws(ControlFailure) -> StoredJob {
         let baseline: UInt64
-        switch tracking {
-        case .cgroup(let path): baseline = (try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()) ?? 0
+        let trackingKind: JobTracking
+        var cgroupPath: String?
+        switch admission.tracking {
+        case .cgroup(let path):
+            baseline = (try? cgroups?.hierarchy.cpuUsageMicroseconds(of: path).get()) ?? 0
+            (trackingKind, cgroupPath) = (.cgroup, path)
+        case .cgroupV1(let path):
+            baseline = (try? cgroupsV1?.usageMicroseconds(of: path).get()) ?? 0
+            (trackingKind, cgroupPath) = (.cgroupV1, path)
         case .processTree(let root):
             guard let usage = ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) else {
                 throw ControlFailure(.badRequest, "pid \(root) does not exist")
             }
             baseline = usage
+            trackingKind = .processTree
         }
         let stored = StoredJob(
-            id: id, jobID: jobID, name: request.name, user: user, uid: uid, labelsJSON: Self.json(request.labels),
-            commandJSON: Self.json(request.command), started: lastWall, tracking: note == nil ? .cgroup : .processTree,
-            cgroup: { if case .cgroup(let path) = tracking { return path } else { return nil } }(), pid: Int(request.pid),
-            ownerCgroup: owner?.1, processors: request.processors, hardware: hardware, bootID: bootID)
+            id: id, jobID: admission.jobID, name: admission.name, user: admission.user, uid: admission.uid,
+            labelsJSON: Self.json(admission.labels), commandJSON: Self.json(admission.command), started: lastWall, tracking: trackingKind,
+            cgroup: cgroupPath, pid: Int(admission.pid), ownerCgroup: admission.owner?.1, processors: admission.processors, hardware: hardware,
+            bootID: bootID, scheduler: admission.scheduler)
         var totals = JobTotals(jobID: id)
         totals.lastUsageMicroseconds = Int64(baseline)
         totals.pue = carbon.pue
@@ -62,21 +109,30 @@ extension Sampler {
             pending.newJobs.append(stored)
             noteStoreFailure(error)
         }
-        var job = ActiveJob(stored: stored, totals: totals, tracking: tracking, lastUsage: baseline, owner: owner, temperatures: [:])
+        var job = ActiveJob(stored: stored, totals: totals, tracking: admission.tracking, lastUsage: baseline, owner: admission.owner, temperatures: [:])
+        job.enclosingJob = admission.enclosingJob
         job.adopt(domains: meters.domains)
         if meters.hasPCIGPUs {  // its DRM clients' baseline now: the first window starts here
             job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains, drm: meters.hwmonDomains)
         }
         active[id] = job
+        if admission.enclosingJob != nil { nestedJobs += 1 }
         gpuProcessJobs.jobsChanged()  // a process may now be in this job
         temperaturesDue = true  // the new job gets a reading on its first tick
-        ledgerOwners[id] = uid
+        ledgerOwners[id] = admission.uid
         logger.info("job started", metadata: [
-            "ergometer.job.id": "\(id)", "ergometer.job.name": "\(request.name)", "ergometer.job.user": "\(user)",
-            "ergometer.job.tracking": "\(stored.tracking.rawValue)",
+            "ergometer.job.id": "\(id)", "ergometer.job.name": "\(admission.name)", "ergometer.job.user": "\(admission.user)",
+            "ergometer.job.tracking": "\(trackingKind.rawValue)", "ergometer.job.job_id": "\(admission.jobID)",
+            "ergometer.scheduler": "\(admission.scheduler?.rawValue ?? "ergo")",
         ])
-        if let note { logger.warning("\(note)", metadata: ["ergometer.job.id": "\(id)"]) }
-        return RegisterJobResponse(id: id, jobID: jobID, tracking: stored.tracking, trackingNote: note)
+        return stored
+    }
+
+    /// The scheduler's job (found by discovery) that holds a process, if any.
+    func schedulerJob(holding pid: Int32) -> String? {
+        let schedulers = jobIndex(schedulersOnly: true)
+        guard !schedulers.cgroups.isEmpty || !schedulers.cgroupsV1.isEmpty else { return nil }
+        return lookUpJob(ofProcess: pid, in: schedulers)
     }
 
     /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
@@ -110,6 +166,7 @@ extension Sampler {
 
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
+        if job.enclosingJob != nil { nestedJobs -= 1 }
         gpuProcessJobs.jobsChanged()
         job.cpuStat?.close()
         if let sample = job.flushMinute() { appendSample(sample) }
@@ -117,7 +174,7 @@ extension Sampler {
         job.encodeDomains(meters.domains)
         job.stored.ended = lastWall
         job.stored.exitStatus = exitStatus.map(Int.init)
-        if case .cgroup = job.tracking, let cgroups {
+        if case .cgroup = job.tracking, job.stored.scheduler == nil, let cgroups {  // never a scheduler's
             let returning = job.owner.map { [(pid: $0.pid, cgroup: $0.cgroup)] } ?? []
             if !cgroups.remove(job: id, returning: returning) {
                 logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])

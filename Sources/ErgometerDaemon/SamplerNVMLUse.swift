@@ -42,39 +42,59 @@ extension Sampler {
     /// The job a process belongs to: the innermost job cgroup holding it, else the nearest
     /// ancestor that is the root of a process-tree job; nil when it is in none.
     func job(ofProcess pid: Int32) -> String? {
-        gpuProcessJobs.job(of: pid, index: jobIndex, lookUp: lookUpJob)
+        gpuProcessJobs.job(of: pid, index: { jobIndex() }, lookUp: lookUpJob)
     }
 
-    /// Each cgroup job by its cgroup path, each process-tree job by its root.
-    private func jobIndex() -> GPUProcessJobs.JobIndex {
+    /// Each cgroup job by its cgroup path, each process-tree job by its root (only the
+    /// schedulers' jobs when `schedulersOnly`).
+    func jobIndex(schedulersOnly: Bool = false) -> GPUProcessJobs.JobIndex {
         var found = GPUProcessJobs.JobIndex()
         var index = active.startIndex  // by position: a job is not copied to read its tracking
         while index != active.endIndex {
+            defer { active.formIndex(after: &index) }
+            if schedulersOnly && active.values[index].stored.scheduler == nil { continue }
+            let key = active.keys[index]
             switch active.values[index].tracking {
-            case .cgroup(let path): found.cgroups[path] = active.keys[index]
-            case .processTree(let root): found.processTreeRoots[root] = active.keys[index]
+            case .cgroup(let path): found.cgroups[path] = key
+            case .cgroupV1(let path): found.cgroupsV1[path] = key
+            case .processTree(let root): found.processTreeRoots[root] = key
             }
-            active.formIndex(after: &index)
+            if let enclosing = active.values[index].enclosingJob { found.enclosing[key] = enclosing }
         }
         return found
     }
 
-    private func lookUpJob(ofProcess pid: Int32, in jobs: GPUProcessJobs.JobIndex) -> String? {
-        if !jobs.cgroups.isEmpty, cgroups != nil, let cgroup = CgroupJobs.currentCgroup(of: pid, procfs: procfs) {
-            // The process's cgroup, then each folder above it: the first that is a job's is the innermost.
-            var path = Substring(cgroup)
-            while !path.isEmpty {
-                if let key = jobs.cgroups[String(path)] { return key }
-                guard let slash = path.lastIndex(of: "/") else { break }
-                path = path[..<slash]
+    /// The jobs holding a process: by its cgroup in each hierarchy (the folder it is in, then
+    /// each one above it) and by its ancestors; the innermost of them.
+    func lookUpJob(ofProcess pid: Int32, in jobs: GPUProcessJobs.JobIndex) -> String? {
+        var candidates: [String] = []
+        if !jobs.cgroups.isEmpty || !jobs.cgroupsV1.isEmpty, let where_ = ProcessCgroups.of(pid, procfs: procfs) {
+            for (path, table) in [(where_.unified, jobs.cgroups), (where_.cpuacct, jobs.cgroupsV1)] {
+                guard let path, !table.isEmpty, let key = Self.nearestJob(of: path, in: table) else { continue }
+                candidates.append(key)
             }
         }
-        guard !jobs.processTreeRoots.isEmpty else { return nil }
-        var current = pid
-        for _ in 0..<64 {
-            if let key = jobs.processTreeRoots[current] { return key }
-            guard current > 1, let parent = ProcessTreeUsage(procfs: procfs).parent(of: current) else { return nil }
-            current = parent
+        if !jobs.processTreeRoots.isEmpty {
+            var current = pid
+            for _ in 0..<64 {
+                if let key = jobs.processTreeRoots[current] {
+                    candidates.append(key)
+                    break
+                }
+                guard current > 1, let parent = ProcessTreeUsage(procfs: procfs).parent(of: current) else { break }
+                current = parent
+            }
+        }
+        return candidates.count <= 1 ? candidates.first : jobs.innermost(candidates)
+    }
+
+    /// The job whose cgroup is `cgroup` or the nearest folder above it.
+    static func nearestJob(of cgroup: String, in table: [String: String]) -> String? {
+        var path = Substring(cgroup)
+        while !path.isEmpty {
+            if let key = table[String(path)] { return key }
+            guard let slash = path.lastIndex(of: "/") else { break }
+            path = path[..<slash]
         }
         return nil
     }

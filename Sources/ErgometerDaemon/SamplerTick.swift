@@ -55,6 +55,7 @@ extension Sampler {
             tickCPU.append(delta ?? 0)
             active.formIndex(after: &index)
         }
+        if nestedJobs > 0 { takeNestedJobsOutOfTheirSchedulers() }
         refreshGPUUseIfDue(now: now)
         observeNVMLUse(now: now)
         let split = BoxAttribution.split(
@@ -89,6 +90,7 @@ extension Sampler {
         lastBusyMicroseconds = busy
         ticks += 1
         board.tickCompleted(ticks)
+        discoverJobsIfDue(now: now)
         if ticks % 10 == 0 { endVanishedJobs() }
         if ticks % 100 == 0 { removeLeftoverCgroups() }
         if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
@@ -157,6 +159,10 @@ extension Sampler {
             guard let cgroups else { return nil }
             if job.cpuStat == nil { job.cpuStat = KeptOpenFile(path: cgroups.hierarchy.cpuStatPath(of: path)) }
             return try? CgroupV2.cpuUsageMicroseconds(file: job.cpuStat!, buffer: readBuffer).get()
+        case .cgroupV1(let path):
+            guard let accounting = cgroupsV1 else { return nil }
+            if job.cpuStat == nil { job.cpuStat = KeptOpenFile(path: accounting.usagePath(of: path)) }
+            return try? CgroupV1Accounting.usageMicroseconds(file: job.cpuStat!, buffer: readBuffer).get()
         case .processTree(let root): return ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root)
         }
     }
@@ -205,22 +211,60 @@ extension Sampler {
         while index != active.endIndex {
             defer { active.formIndex(after: &index) }
             switch active.values[index].tracking {
-            case .cgroup(let path):
+            case .cgroup, .cgroupV1:
                 let busy = active.values[index].cpuSinceVanishCheck > 0 && !active.values[index].counterFailedSinceVanishCheck
                 active.values[index].cpuSinceVanishCheck = 0
                 active.values[index].counterFailedSinceVanishCheck = false
                 if busy { continue }
-                let directory = cgroups?.hierarchy.directory(of: path) ?? ""
-                // Empty, or removed from under us (rmdir by an admin, a cgroup manager).
-                let events = try? SysfsFile.readText(directory + "/cgroup.events").get()
-                if events.map({ $0.contains("populated 0") }) ?? (access(directory, F_OK) != 0) { gone.append(active.keys[index]) }
+                // Empty, or removed from under us (rmdir by an admin, a cgroup manager, the scheduler).
+                if let folder = cgroupFolder(of: active.values[index].tracking), folder.isEmptyOrGone { gone.append(active.keys[index]) }
             case .processTree(let root):
                 if ProcessTreeUsage(procfs: procfs).cpuMicroseconds(root: root) == nil { gone.append(active.keys[index]) }
             }
         }
-        for id in gone {
+        for id in gone { endGone(id) }
+    }
+
+    /// Ends a job whose processes are gone: a scheduler's job ends so (no exit status), an
+    /// `ergo run` job that got no end request is said to.
+    func endGone(_ id: String) {
+        if let scheduler = active[id]?.stored.scheduler {
+            logger.info("scheduler's job ended: its cgroup is empty or gone", metadata: ["ergometer.job.id": "\(id)", "ergometer.scheduler": "\(scheduler.rawValue)"])
+        } else {
             logger.warning("job's processes are gone without an end request; closing it", metadata: ["ergometer.job.id": "\(id)"])
-            finish(id: id, exitStatus: nil)
+        }
+        finish(id: id, exitStatus: nil)
+    }
+
+    /// A job inside a scheduler's job (an `ergo run` in a Slurm job) has its CPU this tick in
+    /// both counters: the scheduler's job's weight keeps only the rest, so each process counts
+    /// once, in the innermost job.
+    func takeNestedJobsOutOfTheirSchedulers() {
+        var positions: [String: Int] = [:]
+        var index = active.startIndex
+        var position = 0
+        while index != active.endIndex {
+            positions[active.keys[index]] = position
+            active.formIndex(after: &index)
+            position += 1
+        }
+        index = active.startIndex
+        position = 0
+        while index != active.endIndex {
+            if let enclosing = active.values[index].enclosingJob, let outer = positions[enclosing] {
+                tickCPU[outer] -= min(tickCPU[outer], tickCPU[position])
+            }
+            active.formIndex(after: &index)
+            position += 1
+        }
+    }
+
+    /// The folder of a cgroup job, in its hierarchy.
+    func cgroupFolder(of tracking: ActiveJob.Tracking) -> SchedulerCgroupFolder? {
+        switch tracking {
+        case .cgroup(let path): cgroups.map { SchedulerCgroupFolder(directory: $0.hierarchy.directory(of: path), hierarchy: .unified) }
+        case .cgroupV1(let path): cgroupsV1.map { SchedulerCgroupFolder(directory: $0.directory(of: path), hierarchy: .cpuacct) }
+        case .processTree: nil
         }
     }
 

@@ -52,7 +52,8 @@ public enum JobReportBuilder {
     public static func summary(job: StoredJob, totals: JobTotals) -> JobSummary {
         JobSummary(
             id: job.id, jobID: job.jobID, name: job.name, user: job.user, started: job.started, ended: job.ended,
-            exitStatus: job.exitStatus.map(Int32.init), energyJoules: Double(totals.energyMicrojoules) / 1e6, source: source(totals))
+            exitStatus: job.exitStatus.map(Int32.init), energyJoules: Double(totals.energyMicrojoules) / 1e6, source: source(totals),
+            scheduler: job.scheduler?.rawValue)
     }
 
     /// `rapl`, `model`, or `mixed` when both measured parts of the job.

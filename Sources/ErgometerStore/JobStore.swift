@@ -180,6 +180,12 @@ public final class JobStore: Sendable {
                 table.add(column: "gpus", .text).notNull().defaults(to: "[]")
             }
         }
+        // v5: the scheduler of a job ergod found by its cgroup (Slurm, systemd, a container runtime).
+        migrator.registerMigration("v5") { db in
+            try db.alter(table: StoredJob.databaseTableName) { table in
+                table.add(column: "scheduler", .text)
+            }
+        }
         return migrator
     }
 

@@ -32,12 +32,15 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var hardware: String
     /// The boot it ran in; a job still open from another boot is closed on startup.
     public var bootID: String
+    /// The scheduler that started it, when ergod found it by its cgroup (nil: `ergo run`).
+    public var scheduler: JobScheduler?
 
     public init(
         id: String, jobID: String, name: String, user: String, uid: Int, labelsJSON: String, commandJSON: String,
         started: Double, ended: Double? = nil, exitStatus: Int? = nil, tracking: JobTracking, cgroup: String?, pid: Int,
-        ownerCgroup: String? = nil, processors: Int?, hardware: String, bootID: String
+        ownerCgroup: String? = nil, processors: Int?, hardware: String, bootID: String, scheduler: JobScheduler? = nil
     ) {
+        self.scheduler = scheduler
         self.ownerCgroup = ownerCgroup
         self.id = id
         self.jobID = jobID
@@ -60,7 +63,7 @@ public struct StoredJob: Codable, Sendable, Equatable, FetchableRecord, Persista
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_label", name, user, uid, labelsJSON = "labels", commandJSON = "command", started, ended,
             exitStatus = "exit_status", tracking, cgroup, pid, ownerCgroup = "owner_cgroup", processors, hardware,
-            bootID = "boot_id"
+            bootID = "boot_id", scheduler
     }
 }
 
@@ -293,4 +296,5 @@ public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, Persist
 
 // Stored as their raw strings, as the columns always held them.
 extension JobTracking: DatabaseValueConvertible {}
+extension JobScheduler: DatabaseValueConvertible {}
 extension EnergySource: DatabaseValueConvertible {}

@@ -131,6 +131,9 @@ public enum JobTracking: String, Codable, Sendable {
     /// Its process tree in /proc: used where cgroups cannot be written; misses processes that
     /// leave the tree (daemonized children) between two ticks.
     case processTree = "process-tree"
+    /// A scheduler's cgroup in the v1 `cpuacct` hierarchy (`cpuacct.usage`, ns): Slurm on
+    /// cgroup v1 and hybrid hosts.
+    case cgroupV1 = "cgroup-v1"
 }
 
 public struct RegisterJobResponse: Codable, Sendable, Equatable {

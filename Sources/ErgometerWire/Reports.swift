@@ -11,11 +11,14 @@ public struct JobSummary: Codable, Sendable, Equatable {
     public var exitStatus: Int32?
     public var energyJoules: Double
     public var source: String
+    /// The scheduler that started it when ergod found it (`slurm`, `systemd`, `docker`, …); absent for `ergo run`.
+    public var scheduler: String?
 
     public init(
         id: String, jobID: String, name: String, user: String, started: Double, ended: Double?, exitStatus: Int32?,
-        energyJoules: Double, source: String
+        energyJoules: Double, source: String, scheduler: String? = nil
     ) {
+        self.scheduler = scheduler
         self.id = id
         self.jobID = jobID
         self.name = name
@@ -29,7 +32,7 @@ public struct JobSummary: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_id", name, user, started, ended, exitStatus = "exit_status",
-            energyJoules = "energy_joules", source
+            energyJoules = "energy_joules", source, scheduler
     }
 }
 

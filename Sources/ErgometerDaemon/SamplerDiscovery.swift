@@ -1,0 +1,96 @@
+import ErgometerCore
+import ErgometerProbes
+import ErgometerStore
+
+extension Sampler {
+    /// Looks through the cgroups for the schedulers' jobs when a scan is due (every
+    /// `discovery.scan_interval_seconds`, and on the first tick). Called at the end of a tick:
+    /// the window is closed, so a job admitted here starts at a tick boundary.
+    func discoverJobsIfDue(now: UInt64) {
+        guard !discoveryScans.isEmpty, lastDiscoveryScan == 0 || Double(now &- lastDiscoveryScan) / 1e9 >= configuration.discoveryScanSeconds
+        else { return }
+        lastDiscoveryScan = now
+        discoverJobs()
+    }
+
+    /// One scan: each scheduler's job not yet measured is admitted once it holds a process (an
+    /// empty folder is a job not yet started, or over); each measured one whose folder is gone
+    /// ends. A job found again after a restart is the job the store already has.
+    func discoverJobs() {
+        var found: [SchedulerCgroupScan.Found] = []
+        var listed = 0
+        for scan in discoveryScans {
+            let result = scan.scan()
+            found += result.found
+            listed += result.foldersListed
+        }
+        lastDiscoveryFoldersListed = listed
+        var known: [String: String] = [:]  // "v2:/system.slice/…" → job id, for the schedulers' jobs running
+        var index = active.startIndex
+        while index != active.endIndex {
+            if active.values[index].stored.scheduler != nil {
+                switch active.values[index].tracking {
+                case .cgroup(let path): known["v2:" + path] = active.keys[index]
+                case .cgroupV1(let path): known["v1:" + path] = active.keys[index]
+                case .processTree: break
+                }
+            }
+            active.formIndex(after: &index)
+        }
+        var seen = Set<String>()
+        for job in found {
+            let key = job.hierarchy.rawValue + ":" + job.path
+            if known[key] != nil {
+                seen.insert(key)
+            } else {
+                admitDiscovered(job)
+            }
+        }
+        for (key, id) in known where !seen.contains(key) { endGone(id) }
+    }
+
+    /// Admits one scheduler's job: its name (a Slurm job's `SLURM_JOB_NAME` from the first of
+    /// its processes that has it), its owner (the path's uid, else its first process's), label
+    /// `scheduler`, measured by its cgroup's counter from now.
+    private func admitDiscovered(_ job: SchedulerCgroupScan.Found) {
+        let folder: SchedulerCgroupFolder
+        let tracking: ActiveJob.Tracking
+        switch job.hierarchy {
+        case .unified:
+            guard let cgroups else { return }
+            folder = SchedulerCgroupFolder(directory: cgroups.hierarchy.directory(of: job.path), hierarchy: .unified)
+            tracking = .cgroup(job.path)
+        case .cpuacct:
+            guard let cgroupsV1 else { return }
+            folder = SchedulerCgroupFolder(directory: cgroupsV1.directory(of: job.path), hierarchy: .cpuacct)
+            tracking = .cgroupV1(job.path)
+        }
+        let pids = folder.processes(limit: 64)
+        guard let first = pids.first else { return }
+        let identity = job.identity
+        let uid = identity.uid ?? Self.realUID(of: first, procfs: procfs) ?? 0
+        do {
+            try checkJobLimits(uid: uid)
+        } catch {
+            return  // said by checkJobLimits; the next scan tries again
+        }
+        var name = identity.defaultName
+        if identity.scheduler == .slurm {
+            for pid in pids {
+                if let jobName = ProcessEnvironment.value(of: "SLURM_JOB_NAME", pid: pid, procfs: procfs), !jobName.isEmpty {
+                    name = jobName
+                    break
+                }
+            }
+        }
+        let admission = JobAdmission(
+            name: name, jobID: identity.jobID, labels: ["scheduler": identity.scheduler.rawValue], command: [], uid: uid,
+            user: UserDatabase.userName(uid: uid), pid: first, processors: nil, tracking: tracking, owner: nil,
+            scheduler: identity.scheduler, enclosingJob: nil)
+        do {
+            _ = try admit(id: takeJobNumber(), admission)
+        } catch {
+            logger.warning("a scheduler's job could not be admitted", metadata: ["ergometer.cgroup": "\(job.path)", "ergometer.reason": "\(error)"])
+        }
+    }
+}
