@@ -31,8 +31,9 @@ test: deps
 	@! grep -E '^/.*/(Sources|Tests)/.*: warning:' .build-log.txt || (echo "warnings in our sources (above)"; exit 1)
 	$(SWIFT) test --skip-build
 	@# The discovery suites make schedulers' cgroups (and run a real Slurm) where every sampler
-	@# would find them: a pass of their own, after the rest.
-	ERGOMETER_DISCOVERY_TESTS=1 $(SWIFT) test --skip-build --filter 'DiscoveryTests|SlurmDiscoveryTests'
+	@# would find them: a pass of their own each, after the rest.
+	ERGOMETER_DISCOVERY_TESTS=1 $(SWIFT) test --skip-build --filter 'ErgometerDaemonTests\.DiscoveryTests'
+	ERGOMETER_DISCOVERY_TESTS=1 $(SWIFT) test --skip-build --filter 'ergoTests\.SlurmDiscoveryTests'
 
 # The whole story on this machine: what it exposes (RAPL, else the power model; then a fixture
 # tree standing in for RAPL hardware), then the bundled training workload measured twice (A: one

@@ -82,6 +82,21 @@ struct ErgometerBench: AsyncParsableCommand {
             ticks["nvidia"] = row
             rows.append(row)
         }
+        let discovered = "sampler tick, 100 discovered Slurm job(s) (50 on cgroup v2, 50 on v1 cpuacct)"
+        if wanted(discovered) {
+            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, discovered: true)
+            let row = await Harness.measure(discovered, iterations: iterations(1000), setup: fixture.advance) {
+                await fixture.sampler.tick()
+            }
+            ticks["discovered"] = row
+            rows.append(row)
+        }
+        if wanted("discovery scan") {
+            let tree = try DiscoveryTreeFixture(containers: 1000)
+            rows.append(Harness.measure("discovery scan, \(tree.count) container cgroups in system.slice", iterations: iterations(300)) {
+                sink &+= tree.scan.scan().found.count
+            })
+        }
         if wanted("checkpoint") {
             // What a checkpoint writes at the defaults (every 5 s, 1 s ticks): 100 jobs' totals
             // and 5 ticks of their samples, in one transaction.
@@ -142,6 +157,9 @@ struct ErgometerBench: AsyncParsableCommand {
         if let plain = ticks["sampler tick, 100 job(s)"], let nvidia = ticks["nvidia"] {
             let perGPU = (nvidia.medianMicroseconds - plain.medianMicroseconds) / 8
             print("  the 100-job tick with 8 NVIDIA GPUs: \(fixed(nvidia.medianMicroseconds / plain.medianMicroseconds, 2)) × the RAPL-only tick; \(fixed(perGPU, 2)) µs = \(fixed(perGPU / baseline.medianMicroseconds, 1)) × baseline per GPU")
+        }
+        if let plain = ticks["sampler tick, 100 job(s)"], let found = ticks["discovered"] {
+            print("  the 100-job tick with discovered Slurm jobs (v2 and v1): \(fixed(found.medianMicroseconds / plain.medianMicroseconds, 2)) × the registered jobs' tick")
         }
         if sink == Int.min { print(sink) }
     }

@@ -9,7 +9,7 @@ public enum JobReportBuilder {
         let duration = max(end - job.started, 0)
         let joules = Double(totals.energyMicrojoules) / 1e6
         let cpuSeconds = Double(totals.cpuMicroseconds) / 1e6
-        return JobReport(
+        var report = JobReport(
             id: job.id, jobID: job.jobID, name: job.name, user: job.user,
             command: decode([String].self, job.commandJSON) ?? [], labels: decode([String: String].self, job.labelsJSON) ?? [:],
             started: job.started, ended: job.ended, exitStatus: job.exitStatus.map(Int32.init), durationSeconds: duration,
@@ -31,6 +31,8 @@ public enum JobReportBuilder {
                     domain: row.domain, kind: row.kind.rawValue, source: row.source.rawValue, joules: Double(row.energyMicrojoules) / 1e6,
                     idleShareJoules: Double(row.idleShareMicrojoules) / 1e6)
             }, gpus: gpus(totals))
+        report.scheduler = job.scheduler?.rawValue
+        return report
     }
 
     /// The GPUs a job used, each with its energy and sources from the job's domain rows.

@@ -66,6 +66,8 @@ public struct JobReport: Codable, Sendable, Equatable {
     /// `rapl` (measured) or `model` (estimated); `mixed` when both were used during the job.
     public var source: String
     public var tracking: JobTracking
+    /// The scheduler that started it when ergod found it (`slurm`, `docker`, …); absent for `ergo run`.
+    public var scheduler: String?
     public var hardware: String
     public var temperatures: [TemperatureSummary]
     public var flops: Double?
@@ -132,7 +134,7 @@ public struct JobReport: Codable, Sendable, Equatable {
             energyJoules = "energy_joules", energyKWh = "energy_kwh", energyByDomain = "energy_by_domain",
             averagePowerWatts = "average_power_watts", peakPowerWatts = "peak_power_watts", co2Grams = "co2_grams",
             carbonIntensityGramsPerKWh = "carbon_intensity_g_per_kwh", pue, cost, currency, source, tracking, hardware,
-            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics, domains, gpus
+            temperatures, flops, joulesPerFlop = "joules_per_flop", processors, steps, samples, metrics, domains, gpus, scheduler
     }
 }
 

@@ -15,7 +15,11 @@ enum ReportTextRenderer {
     static func render(_ report: JobReport) -> String {
         let source = "[\(sources(report))]"
         var lines = ["Job \(report.id) \"\(report.name)\" (job_id \(report.jobID)), user \(report.user)"]
-        lines.append("  command:      \(report.command.joined(separator: " "))")
+        if let scheduler = report.scheduler, report.command.isEmpty {
+            lines.append("  started by:   \(scheduler) (found by its cgroup)")
+        } else {
+            lines.append("  command:      \(report.command.joined(separator: " "))")
+        }
         if !report.labels.isEmpty {
             lines.append("  labels:       " + report.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
         }

@@ -140,7 +140,7 @@ struct DiscoveryTests {
             let job = try #require(found.first { $0.scheduler == layout.scheduler && $0.jobID == layout.jobID }, "\(layout.path) not found")
             #expect(job.name == layout.name)
             let report = try await sampler.report(id: job.id)
-            #expect(report.labels["scheduler"] == layout.scheduler)
+            #expect(report.labels["scheduler"] == layout.scheduler && report.scheduler == layout.scheduler)
             #expect(report.user == UserDatabase.userName(uid: Int(getuid())))
             let expected = layout.scheduler == "kubernetes" ? 0.1 : 0.05  // two containers' processes in one pod
             #expect(report.cpuSeconds > expected, "\(layout.path): \(report.cpuSeconds) CPU-s")

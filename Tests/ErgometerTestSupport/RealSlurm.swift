@@ -89,8 +89,12 @@ public final class RealSlurm: @unchecked Sendable {
     public func stop() {
         var pids: [Int32] = ["slurmd.pid", "slurmctld.pid"].compactMap { Int32(log($0).trimmingCharacters(in: .whitespacesAndNewlines)) }
         if let startedMunge { pids.append(startedMunge) }
+        // SIGTERM first; the test runner's children inherit its blocked signals, so a daemon
+        // that never sees it is killed.
         for pid in pids { kill(pid, SIGTERM) }
-        for _ in 0..<100 where pids.contains(where: Self.isRunning) { usleep(50_000) }
+        for _ in 0..<40 where pids.contains(where: Self.isRunning) { usleep(50_000) }
+        for pid in pids where Self.isRunning(pid) { kill(pid, SIGKILL) }
+        for _ in 0..<40 where pids.contains(where: Self.isRunning) { usleep(50_000) }
     }
 
     /// Alive and not a zombie (a daemon's parent here may never reap it).
