@@ -108,7 +108,7 @@ install-files:
 	  echo "kept $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml; the shipped one is ergometer.toml.dist"; \
 	  install -m 0644 Config/ergometer.toml $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml.dist; \
 	else install -m 0644 Config/ergometer.toml $(DESTDIR)$(SYSCONFDIR)/ergometer/ergometer.toml; fi
-	install -m 0644 README.md Config/prometheus.yml Config/grafana-dashboard.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md Config/prometheus.yml Config/prometheus-rules.yml Config/grafana-dashboard.json $(DESTDIR)$(DOCDIR)/
 	@echo "installed; then: systemctl daemon-reload && systemctl enable --now ergod"
 
 clean:

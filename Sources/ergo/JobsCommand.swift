@@ -36,15 +36,26 @@ struct JobsCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Show one job's energy, power, CO2 and CPU report.")
 
-    @Argument(help: "The job's id (from `ergo jobs`).")
+    @Argument(help: "The job's id (from `ergo jobs`); with --prometheus, its job_id on every box.")
     var id: String
 
     @Flag(help: "Print JSON (keys documented in the README).")
     var json = false
 
+    @Option(help: ArgumentHelp("Ask this Prometheus (http://host:port) for the job on every box it scrapes, and sum them.", valueName: "URL"))
+    var prometheus: String?
+
+    @Option(help: "With --prometheus: how far back to look (a PromQL duration).")
+    var range = "7d"
+
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
+        if let prometheus {
+            let report = try PrometheusJobQuery.report(jobID: id, prometheus: prometheus, range: range)
+            print(json ? JSONOutput.string(report) : PrometheusJobQuery.render(report), terminator: json ? "\n" : "")
+            return
+        }
         let report = try daemon.repository().report(id: id)
         print(json ? JSONOutput.string(report) : ReportTextRenderer.render(report), terminator: json ? "\n" : "")
     }

@@ -34,10 +34,25 @@ struct ScrapeClient {
         self.port = port
     }
 
-    /// One GET; returns the status and the body's length.
+    /// One GET of the URL's path; returns the status and the body's length.
     mutating func get() throws(Failure) -> (status: Int, bytes: Int) {
+        let answer = try exchange(path: path, accept: "text/plain")
+        return (answer.status, answer.length)
+    }
+
+    /// One GET of `path` (a query string may follow it); returns the status and the body,
+    /// de-chunked (Prometheus's API answers in chunks).
+    mutating func fetch(_ path: String) throws(Failure) -> (status: Int, body: [UInt8]) {
+        let answer = try exchange(path: path, accept: "application/json")
+        let raw = Array(buffer[answer.bodyStart..<answer.bodyEnd])
+        guard answer.chunked else { return (answer.status, raw) }
+        guard let body = HTTPChunkedBody.decode(raw) else { throw Failure(description: "\(host):\(port) sent a malformed chunked body") }
+        return (answer.status, body)
+    }
+
+    private mutating func exchange(path: String, accept: String) throws(Failure) -> (status: Int, length: Int, bodyStart: Int, bodyEnd: Int, chunked: Bool) {
         if fd < 0 { try connect() }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: text/plain\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: \(accept)\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
             close()
             throw Failure(description: "send to \(host):\(port): \(String(cString: strerror(errno)))")
@@ -69,11 +84,11 @@ struct ScrapeClient {
             if let headerEnd, chunked {
                 if let length = HTTPChunkedBody.scan(buffer, from: headerEnd, upTo: received) {
                     if closeAfter { close() }
-                    return (status, length)
+                    return (status, length, headerEnd, received, true)
                 }
             } else if let headerEnd, received >= headerEnd + contentLength {
                 if closeAfter { close() }
-                return (status, contentLength)
+                return (status, contentLength, headerEnd, headerEnd + contentLength, false)
             }
         }
     }

@@ -1,4 +1,6 @@
+import ErgometerCore
 import ErgometerTestSupport
+import ErgometerWire
 import Foundation
 import Testing
 
@@ -151,6 +153,103 @@ extension LoadSensitiveSuites {
             // only difference left is the 1 mJ floor of each kind's series (cpu-package and dram).
             #expect(abs(fromPrometheus.joules - reported) < 0.002 + 1e-9, "Prometheus \(fromPrometheus.joules) J, ergo report \(reported) J")
             #expect(reported > 0)
+        }
+    }
+
+    /// One job on two boxes: two ergods (two fixture trees, state dirs and ports) each run a part
+    /// of it under the same job_id, a real Prometheus scrapes both, and `ergo report
+    /// --prometheus` gives the sum of the two boxes' own reports and names both boxes.
+    @Suite(.serialized)
+    struct FleetReportTests {
+        @Test func oneJobOnTwoBoxesIsTheSumOfTheirReports() throws {
+            let boxes = [try MetricsEndToEndTests.MeteredDaemon(metrics: "ended_job_grace_seconds = 120"),
+                         try MetricsEndToEndTests.MeteredDaemon(metrics: "ended_job_grace_seconds = 120")]
+            let targets = boxes.map { String($0.url.dropFirst("http://".count).dropLast("/metrics".count)) }
+            let root = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let port = try Loopback.freePort()
+            try """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            rule_files:
+              - \(Fixtures.packageRoot)/Config/prometheus-rules.yml
+            scrape_configs:
+              - job_name: ergometer
+                static_configs:
+                  - targets: [\(targets.map { "\"\($0)\"" }.joined(separator: ", "))]
+            """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let prometheus = Process()
+            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+            prometheus.arguments = ["--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(port)"]
+            prometheus.standardOutput = FileHandle.nullDevice
+            prometheus.standardError = FileHandle.nullDevice
+            try prometheus.run()
+            defer {
+                prometheus.terminate()
+                prometheus.waitUntilExit()
+            }
+            let api = "http://127.0.0.1:\(port)"
+            try Loopback.waitForListener(api + "/-/ready")
+
+            let jobID = "fleet-\(UUID().uuidString.prefix(8))"
+            var reported: [Double] = []
+            for (index, box) in boxes.enumerated() {
+                let run = try box.daemon.ergo([
+                    "run", "--job-id", jobID, "--name", "part \(index)", "--", "/bin/sh", "-c", "i=0; while [ $i -lt \(200_000 * (index + 1)) ]; do i=$((i+1)); done",
+                ])
+                #expect(run.status == 0, "\(run.standardError)")
+                let report = try JSONDecoder().decode(JobReport.self, from: Data(try box.daemon.ergo(["report", "1", "--json"]).standardOutput.utf8))
+                #expect(report.jobID == jobID)
+                reported.append(report.energyJoules)
+            }
+            let ended = Date()
+            // Once Prometheus has scraped both boxes after the ends, the fleet's answer is final.
+            var fleet: FleetJobReport?
+            for _ in 0..<60 {
+                usleep(250_000)
+                let answer = try boxes[0].daemon.ergo(["report", "--prometheus", api, jobID, "--json"])
+                guard answer.status == 0, let report = try? JSONDecoder().decode(FleetJobReport.self, from: Data(answer.standardOutput.utf8)) else { continue }
+                if report.boxes.count == 2, Date().timeIntervalSince(ended) > 2.5 {
+                    fleet = report
+                    break
+                }
+            }
+            let report = try #require(fleet, "Prometheus never had both boxes")
+            #expect(Set(report.boxes.map(\.instance)) == Set(targets))
+            // Each box's series are floored to 1 mJ per domain kind (cpu-package and dram): 4 mJ in all at most.
+            #expect(abs(report.energyJoules - reported.reduce(0, +)) <= 0.004 + 1e-9, "Prometheus \(report.energyJoules) J, the boxes \(reported) J")
+            for (target, joules) in zip(targets, reported) {
+                let box = try #require(report.boxes.first { $0.instance == target })
+                #expect(abs(box.energyJoules - joules) <= 0.002 + 1e-9)
+                #expect(abs(box.share - joules / reported.reduce(0, +)) < 0.001)
+            }
+            #expect(report.cpuSeconds > 0 && report.co2Grams > 0)
+            let text = try boxes[0].daemon.ergo(["report", "--prometheus", api, jobID])
+            #expect(text.status == 0 && targets.allSatisfy { text.standardOutput.contains($0) }, "\(text.standardOutput)")
+            #expect(text.standardOutput.contains("across 2 box(es)"))
+            // The recording rule sums the job across boxes too.
+            var rule = ""
+            for _ in 0..<40 where !rule.contains("\"2\"") {
+                rule = try Loopback.get(api + "/api/v1/query?query=" + "job_id:ergometer_boxes:count{job_id=\"\(jobID)\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).standardOutput
+                usleep(250_000)
+            }
+            #expect(rule.contains("\"2\""), "\(rule)")
+
+            // Bad input: a job no box ran, a port nobody listens on, a range that is not one.
+            let missing = try boxes[0].daemon.ergo(["report", "--prometheus", api, "no-such-job"])
+            #expect(missing.status != 0 && missing.standardError.contains("no ergometer_job_* series with job_id=\"no-such-job\""), "\(missing.standardError)")
+            let closed = try boxes[0].daemon.ergo(["report", "--prometheus", "http://127.0.0.1:\(try Loopback.freePort())", jobID])
+            #expect(closed.status != 0 && closed.standardError.contains("is it running"), "\(closed.standardError)")
+            let range = try boxes[0].daemon.ergo(["report", "--prometheus", api, jobID, "--range", "a week"])
+            #expect(range.status != 0 && range.standardError.contains("a PromQL duration"), "\(range.standardError)")
+        }
+
+        @Test func theRecordingRulesPassPromtoolAndTheirUnitTest() throws {
+            let check = try ProcessResult.run("/usr/bin/promtool", ["check", "rules", Fixtures.packageRoot + "/Config/prometheus-rules.yml"])
+            #expect(check.status == 0, "\(check.standardOutput)\(check.standardError)")
+            let test = try ProcessResult.run("/usr/bin/promtool", ["test", "rules", Fixtures.packageRoot + "/Tests/Fixtures/prometheus/rules-test.yml"])
+            #expect(test.status == 0, "\(test.standardOutput)\(test.standardError)")
         }
     }
 
