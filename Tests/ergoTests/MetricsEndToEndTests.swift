@@ -101,29 +101,9 @@ extension LoadSensitiveSuites {
             let (daemon, root) = (metered.daemon, metered.root)
             let target = String(metered.url.dropFirst("http://".count).dropLast("/metrics".count))
 
-            let prometheusPort = try Loopback.freePort()
-            try """
-            global:
-              scrape_interval: 1s
-            scrape_configs:
-              - job_name: ergometer
-                static_configs:
-                  - targets: ["\(target)"]
-            """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = Process()
-            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-            prometheus.arguments = [
-                "--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(prometheusPort)",
-            ]
-            prometheus.standardOutput = FileHandle.nullDevice
-            prometheus.standardError = FileHandle.nullDevice
-            try prometheus.run()
-            defer {
-                prometheus.terminate()
-                prometheus.waitUntilExit()
-            }
-            let api = "http://127.0.0.1:\(prometheusPort)"
-            try Loopback.waitForListener(api + "/-/ready")
+            let prometheus = try RunningPrometheus(directory: root, targets: [target])
+            let api = prometheus.api
+            defer { withExtendedLifetime(prometheus) {} }  // serving until the test ends
 
             let run = try daemon.ergo(["run", "--name", "scraped", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
             #expect(run.status == 0, "\(run.standardError)")
@@ -167,30 +147,9 @@ extension LoadSensitiveSuites {
             let targets = boxes.map { String($0.url.dropFirst("http://".count).dropLast("/metrics".count)) }
             let root = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: root) }
-            let port = try Loopback.freePort()
-            try """
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            rule_files:
-              - \(Fixtures.packageRoot)/Config/prometheus-rules.yml
-            scrape_configs:
-              - job_name: ergometer
-                static_configs:
-                  - targets: [\(targets.map { "\"\($0)\"" }.joined(separator: ", "))]
-            """.write(toFile: root + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = Process()
-            prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-            prometheus.arguments = ["--config.file=\(root)/prometheus.yml", "--storage.tsdb.path=\(root)/tsdb", "--web.listen-address=127.0.0.1:\(port)"]
-            prometheus.standardOutput = FileHandle.nullDevice
-            prometheus.standardError = FileHandle.nullDevice
-            try prometheus.run()
-            defer {
-                prometheus.terminate()
-                prometheus.waitUntilExit()
-            }
-            let api = "http://127.0.0.1:\(port)"
-            try Loopback.waitForListener(api + "/-/ready")
+            let prometheus = try RunningPrometheus(directory: root, targets: targets, ruleFiles: [Fixtures.packageRoot + "/Config/prometheus-rules.yml"])
+            let api = prometheus.api
+            defer { withExtendedLifetime(prometheus) {} }  // serving until the test ends
 
             let jobID = "fleet-\(UUID().uuidString.prefix(8))"
             var reported: [Double] = []

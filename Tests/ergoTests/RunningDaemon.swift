@@ -88,3 +88,37 @@ enum Loopback {
         throw FixtureError("nothing answers at \(url)")
     }
 }
+
+/// A real Prometheus server (Debian's) scraping `targets` every second, its rules evaluated every
+/// second, on a free loopback port; stopped on deinit.
+final class RunningPrometheus {
+    let api: String
+    private let process = Process()
+
+    init(directory: String, targets: [String], ruleFiles: [String] = []) throws {
+        let port = try Loopback.freePort()
+        let rules = ruleFiles.isEmpty ? "" : "rule_files:\n" + ruleFiles.map { "  - \($0)\n" }.joined()
+        try """
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+        \(rules)scrape_configs:
+          - job_name: ergometer
+            static_configs:
+              - targets: [\(targets.map { "\"\($0)\"" }.joined(separator: ", "))]
+
+        """.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        process.arguments = ["--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/tsdb", "--web.listen-address=127.0.0.1:\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        api = "http://127.0.0.1:\(port)"
+        try Loopback.waitForListener(api + "/-/ready")
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
