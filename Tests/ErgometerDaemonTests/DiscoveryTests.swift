@@ -198,4 +198,33 @@ struct DiscoveryTests {
             #expect(buckets.jobsMicrojoules.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules, +) == domain.measuredMicrojoules)
         }
     }
+    /// A scheduler's job running across an ergod restart is the same job afterwards (found again
+    /// by its folder, not admitted twice), its CPU while ergod was down counted from its counter.
+    @Test func aDiscoveredJobContinuesAcrossARestart() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folders = Folders(mount: try Self.unifiedMount())
+        let burner = try Burner(loops: 300_000)
+        defer { burner.stop() }
+        try folders.make("/system.slice/slurmstepd.scope/job_501/step_batch/user/task_0", holding: burner.pid)
+        let (first, _) = try sampler(root: root)
+        await first.restore()
+        let caller = SamplerFaultTests.Bench.caller
+        try await tick(first) { await first.jobs(all: true, caller: caller).count == 1 }
+        let id = try #require(await first.jobs(all: true, caller: caller).first?.id)
+        await first.checkpoint()
+        burner.go()  // burns while no ergod runs
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let configuration = await first.configuration
+        let second = try SamplerFaultTests.Bench.sampler(configuration, log: SamplerFaultTests.RecordedLog())
+        await second.restore()
+        for _ in 0..<5 {
+            try await Task.sleep(nanoseconds: 60_000_000)
+            await second.tick()
+        }
+        let jobs = await second.jobs(all: true, caller: caller)
+        #expect(jobs.map(\.id) == [id], "\(jobs.map { "\($0.id) \($0.jobID)" })")
+        let report = try await second.report(id: id)
+        #expect(report.ended == nil && report.cpuSeconds > 0.1, "the burn while ergod was down: \(report.cpuSeconds) CPU-s")
+    }
 }
