@@ -29,7 +29,8 @@ public actor Sampler {
     /// The scans discovery makes (v2 and v1), when it is on, and when it last looked.
     let discoveryScans: [SchedulerCgroupScan]
     var lastDiscoveryScan: UInt64 = 0
-    var lastDiscoveryFoldersListed = 0
+    /// Schedulers' jobs a limit kept out, said once each.
+    var discoveryRefused: Set<String> = []
     /// Running jobs inside a scheduler's job (their CPU is taken out of it each tick).
     var nestedJobs = 0
     let hardware: String

@@ -7,7 +7,7 @@ extension Sampler {
     /// `discovery.scan_interval_seconds`, and on the first tick). Called at the end of a tick:
     /// the window is closed, so a job admitted here starts at a tick boundary.
     func discoverJobsIfDue(now: UInt64) {
-        guard !discoveryScans.isEmpty, lastDiscoveryScan == 0 || Double(now &- lastDiscoveryScan) / 1e9 >= configuration.discoveryScanSeconds
+        guard !discoveryScans.isEmpty, !stopping, lastDiscoveryScan == 0 || Double(now &- lastDiscoveryScan) / 1e9 >= configuration.discoveryScanSeconds
         else { return }
         lastDiscoveryScan = now
         discoverJobs()
@@ -18,13 +18,7 @@ extension Sampler {
     /// ends. A job found again after a restart is the job the store already has.
     func discoverJobs() {
         var found: [SchedulerCgroupScan.Found] = []
-        var listed = 0
-        for scan in discoveryScans {
-            let result = scan.scan()
-            found += result.found
-            listed += result.foldersListed
-        }
-        lastDiscoveryFoldersListed = listed
+        for scan in discoveryScans { found += scan.scan().found }
         var known: [String: String] = [:]  // "v2:/system.slice/…" → job id, for the schedulers' jobs running
         var index = active.startIndex
         while index != active.endIndex {
@@ -37,16 +31,16 @@ extension Sampler {
             }
             active.formIndex(after: &index)
         }
+        // Those gone first: a job limit has their room for the new ones.
+        var new: [SchedulerCgroupScan.Found] = []
         var seen = Set<String>()
         for job in found {
             let key = job.hierarchy.rawValue + ":" + job.path
-            if known[key] != nil {
-                seen.insert(key)
-            } else {
-                admitDiscovered(job)
-            }
+            if known[key] != nil { seen.insert(key) } else { new.append(job) }
         }
         for (key, id) in known where !seen.contains(key) { endGone(id) }
+        for job in new { admitDiscovered(job) }
+        if !discoveryRefused.isEmpty { discoveryRefused.formIntersection(found.map(\.path)) }  // gone ones forgotten
     }
 
     /// Admits one scheduler's job: its name (a Slurm job's `SLURM_JOB_NAME` from the first of
@@ -70,10 +64,15 @@ extension Sampler {
         let identity = job.identity
         let uid = identity.uid ?? Self.realUID(of: first, procfs: procfs) ?? 0
         do {
-            try checkJobLimits(uid: uid)
+            try checkJobLimits(uid: uid, quiet: true)
         } catch {
-            return  // said by checkJobLimits; the next scan tries again
+            // Said once per job; the next scans try again, and admit it once there is room.
+            if discoveryRefused.insert(job.path).inserted {
+                logger.warning("a scheduler's job is not measured: a job limit is reached", metadata: ["ergometer.cgroup": "\(job.path)", "ergometer.reason": "\(error)"])
+            }
+            return
         }
+        discoveryRefused.remove(job.path)
         var name = identity.defaultName
         if identity.scheduler == .slurm {
             for pid in pids {

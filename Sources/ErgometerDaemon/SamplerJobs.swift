@@ -151,15 +151,16 @@ extension Sampler {
 
     /// Refuses a job beyond `control.max_active_jobs` in all, or beyond
     /// `control.max_active_jobs_per_user` for one user (root counts toward the total only).
-    func checkJobLimits(uid: Int) throws(ControlFailure) {
+    /// `quiet`: the caller says it (discovery, once per job it cannot admit).
+    func checkJobLimits(uid: Int, quiet: Bool = false) throws(ControlFailure) {
         if active.count >= configuration.maxActiveJobs {
-            logger.warning("refused a job: the limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(active.count)"])
+            if !quiet { logger.warning("refused a job: the limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(active.count)"]) }
             throw ControlFailure(.tooManyRequests, "\(active.count) jobs are running, the most this ergod takes (control.max_active_jobs); end one or raise the limit")
         }
         guard uid != 0 else { return }
         let mine = active.values.reduce(0) { $0 + ($1.stored.uid == uid ? 1 : 0) }
         if mine >= configuration.maxActiveJobsPerUser {
-            logger.warning("refused a job: the user's limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(mine)"])
+            if !quiet { logger.warning("refused a job: the user's limit of running jobs is reached", metadata: ["ergometer.uid": "\(uid)", "ergometer.jobs": "\(mine)"]) }
             throw ControlFailure(.tooManyRequests, "you have \(mine) jobs running, the most one user may (control.max_active_jobs_per_user); end one with `ergo jobs` / the job's end, or ask for a higher limit")
         }
     }

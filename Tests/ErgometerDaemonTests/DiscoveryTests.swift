@@ -73,8 +73,9 @@ struct DiscoveryTests {
         deinit { remove("/") }
     }
 
-    func sampler(root: String, units: [String] = []) throws -> (Sampler, SamplerFaultTests.RecordedLog) {
+    func sampler(root: String, units: [String] = [], maxActiveJobs: Int = 1000) throws -> (Sampler, SamplerFaultTests.RecordedLog) {
         var configuration = DaemonConfiguration()
+        configuration.maxActiveJobs = maxActiveJobs
         configuration.sysfsRoot = root + "/sys"
         configuration.stateDirectory = root + "/state"
         configuration.cgroupSubtree = "ergometer-discovery-\(UUID().uuidString.prefix(8))"
@@ -226,5 +227,36 @@ struct DiscoveryTests {
         #expect(jobs.map(\.id) == [id], "\(jobs.map { "\($0.id) \($0.jobID)" })")
         let report = try await second.report(id: id)
         #expect(report.ended == nil && report.cpuSeconds > 0.1, "the burn while ergod was down: \(report.cpuSeconds) CPU-s")
+    }
+    /// At the job limit a scheduler's job is left unmeasured, said once however many scans see
+    /// it, and measured once there is room.
+    @Test func aJobOverTheLimitIsSaidOnceAndAdmittedWhenThereIsRoom() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folders = Folders(mount: try Self.unifiedMount())
+        let burners = [try Burner(loops: 1), try Burner(loops: 1)]
+        defer { for burner in burners { burner.stop() } }
+        for (index, burner) in burners.enumerated() {
+            try folders.make("/system.slice/slurmstepd.scope/job_\(610 + index)/step_0", holding: burner.pid)
+        }
+        let (sampler, log) = try sampler(root: root, maxActiveJobs: 1)
+        await sampler.restore()
+        let caller = SamplerFaultTests.Bench.caller
+        for _ in 0..<8 {
+            try await Task.sleep(nanoseconds: 60_000_000)
+            await sampler.tick()
+        }
+        let running = await sampler.jobs(all: true, caller: caller).filter { $0.ended == nil }
+        #expect(running.count == 1)
+        #expect(log.lines.withLock { $0.filter { $0.contains("not measured: a job limit") }.count } == 1)
+        // The admitted one's folder goes: the other is measured at the next scan.
+        let admitted = try #require(running.first)
+        folders.remove("/system.slice/slurmstepd.scope/job_\(admitted.jobID)")
+        try await tick(sampler) {
+            let now = await sampler.jobs(all: true, caller: caller).filter { $0.ended == nil }
+            return now.count == 1 && now.first?.id != admitted.id
+        }
+        let now = await sampler.jobs(all: true, caller: caller).filter { $0.ended == nil }
+        #expect(now.count == 1 && now.first?.jobID != admitted.jobID, "\(now.map(\.jobID)) \(log.lines.withLock { $0.suffix(6) })")
     }
 }
