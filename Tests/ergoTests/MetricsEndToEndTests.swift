@@ -204,6 +204,64 @@ extension LoadSensitiveSuites {
             #expect(range.status != 0 && range.standardError.contains("a PromQL duration"), "\(range.standardError)")
         }
 
+        /// A box whose ergod restarts in the middle of a job: the job's series go on from what the
+        /// store saved, so the fleet's answer is the job's own report, not the part before the
+        /// restart plus the whole.
+        @Test func aBoxWhoseErgodRestartedMidJobCountsOnce() throws {
+            let root = try Fixtures.scratchCopy(of: "intel-1s")
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let meter = try SimulatedRAPL(sysfs: root + "/sys", idleWatts: 10, wattsPerBusyCore: 20, dramWatts: 5, packageStartBelowWrap: 50_000_000)
+            meter.start()
+            defer { meter.stop() }
+            let listen = "127.0.0.1:\(try Loopback.freePort())"
+            let configuration = MetricsEndToEndTests.configuration("ended_job_grace_seconds = 120")
+            var daemon = try RunningDaemon(root: root, configuration: configuration, listen: listen)
+            defer { daemon.stop() }
+            try Loopback.waitForListener("http://\(listen)/metrics")
+            let directory = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let prometheus = try RunningPrometheus(directory: directory, targets: [listen])
+            defer { withExtendedLifetime(prometheus) {} }
+
+            let jobID = "restarted-\(UUID().uuidString.prefix(8))"
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
+            run.arguments = ["run", "--job-id", jobID, "--name", "across a restart", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 6000000 ]; do i=$((i+1)); done"]
+            run.environment = ProcessInfo.processInfo.environment.merging(["ERGOMETER_SOCKET": daemon.socket]) { _, new in new }
+            run.standardOutput = FileHandle.nullDevice
+            run.standardError = FileHandle.nullDevice
+            try run.run()
+            // Prometheus has scraped the job's first part, then ergod stops and starts again.
+            var scraped = false
+            for _ in 0..<40 where !scraped {
+                usleep(250_000)
+                let query = "ergometer_job_cpu_seconds_total{job_id=\"\(jobID)\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                scraped = try Loopback.get(prometheus.api + "/api/v1/query?query=" + query).standardOutput.contains(jobID)
+            }
+            #expect(scraped && run.isRunning, "the job must be running when ergod restarts")
+            daemon.stop()
+            daemon = try RunningDaemon(root: root, configuration: configuration, listen: listen)
+            run.waitUntilExit()
+            #expect(run.terminationStatus == 0)
+            let report = try JSONDecoder().decode(JobReport.self, from: Data(try daemon.ergo(["report", "1", "--json"]).standardOutput.utf8))
+            #expect(report.jobID == jobID && report.ended != nil)
+            let ended = Date()
+            var fleet: FleetJobReport?
+            var last = ""
+            for _ in 0..<60 {
+                usleep(250_000)
+                let answer = try daemon.ergo(["report", "--prometheus", prometheus.api, jobID, "--json"])
+                last = answer.standardError
+                if Date().timeIntervalSince(ended) > 2.5, answer.status == 0 {
+                    fleet = try? JSONDecoder().decode(FleetJobReport.self, from: Data(answer.standardOutput.utf8))
+                    break
+                }
+            }
+            let answer = try #require(fleet, "\(last)")
+            #expect(answer.boxes.count == 1)
+            #expect(abs(answer.energyJoules - report.energyJoules) <= 0.002 + 1e-9, "Prometheus \(answer.energyJoules) J, the job's report \(report.energyJoules) J")
+        }
+
         @Test func theRecordingRulesPassPromtoolAndTheirUnitTest() throws {
             let check = try ProcessResult.run("/usr/bin/promtool", ["check", "rules", Fixtures.packageRoot + "/Config/prometheus-rules.yml"])
             #expect(check.status == 0, "\(check.standardOutput)\(check.standardError)")
