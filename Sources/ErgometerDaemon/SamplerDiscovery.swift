@@ -38,7 +38,11 @@ extension Sampler {
             let key = job.hierarchy.rawValue + ":" + job.path
             if known[key] != nil { seen.insert(key) } else { new.append(job) }
         }
-        for (key, id) in known where !seen.contains(key) { endGone(id) }
+        // Not listed: gone, if its folder really is (a listing that failed, out of descriptors,
+        // is no end).
+        for (key, id) in known where !seen.contains(key) {
+            if let tracking = active[id]?.tracking, cgroupFolder(of: tracking)?.isEmptyOrGone ?? true { endGone(id) }
+        }
         for job in new { admitDiscovered(job) }
         if !discoveryRefused.isEmpty { discoveryRefused.formIntersection(found.map(\.path)) }  // gone ones forgotten
     }
