@@ -64,31 +64,21 @@ struct ErgometerBench: AsyncParsableCommand {
             ticks[row.name] = row
             rows.append(row)
         }
-        let metered = "sampler tick, 100 job(s), RAPL + hwmon meters (GPU gauge, 2 GPU counters, platform meter, rest)"
-        if wanted(metered) {
-            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, tree: "gpu-box")
-            let row = await Harness.measure(metered, iterations: iterations(1000), setup: fixture.advance) {
+        // The 100-job tick on other meters and jobs, each against the same plain tick.
+        let variants: [(key: String, name: String, fixture: () async throws -> SamplerFixture)] = [
+            ("metered", "sampler tick, 100 job(s), RAPL + hwmon meters (GPU gauge, 2 GPU counters, platform meter, rest)",
+             { try await SamplerFixture(fixtures: fixtures, jobs: 100, tree: "gpu-box") }),
+            ("nvidia", "sampler tick, 100 job(s), 8 NVIDIA GPUs (fake NVML: energy, utilization, processes, SM samples)",
+             { try await SamplerFixture(fixtures: fixtures, jobs: 100, nvidiaGPUs: 8) }),
+            ("discovered", "sampler tick, 100 discovered Slurm job(s) (50 on cgroup v2, 50 on v1 cpuacct)",
+             { try await SamplerFixture(fixtures: fixtures, jobs: 100, discovered: true) }),
+        ]
+        for variant in variants where wanted(variant.name) {
+            let fixture = try await variant.fixture()
+            let row = await Harness.measure(variant.name, iterations: iterations(1000), setup: fixture.advance) {
                 await fixture.sampler.tick()
             }
-            ticks["metered"] = row
-            rows.append(row)
-        }
-        let nvidia = "sampler tick, 100 job(s), 8 NVIDIA GPUs (fake NVML: energy, utilization, processes, SM samples)"
-        if wanted(nvidia) {
-            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, nvidiaGPUs: 8)
-            let row = await Harness.measure(nvidia, iterations: iterations(1000), setup: fixture.advance) {
-                await fixture.sampler.tick()
-            }
-            ticks["nvidia"] = row
-            rows.append(row)
-        }
-        let discovered = "sampler tick, 100 discovered Slurm job(s) (50 on cgroup v2, 50 on v1 cpuacct)"
-        if wanted(discovered) {
-            let fixture = try await SamplerFixture(fixtures: fixtures, jobs: 100, discovered: true)
-            let row = await Harness.measure(discovered, iterations: iterations(1000), setup: fixture.advance) {
-                await fixture.sampler.tick()
-            }
-            ticks["discovered"] = row
+            ticks[variant.key] = row
             rows.append(row)
         }
         if wanted("discovery scan") {

@@ -35,9 +35,7 @@ public struct CgroupV1Accounting: Sendable, Equatable {
 
     /// The directory of a cgroup given its path inside the hierarchy (`/slurm_vm/uid_0/job_5`).
     public func directory(of cgroup: String) -> String {
-        var relative = cgroup[...]
-        while relative.hasPrefix("/") { relative = relative.dropFirst() }
-        return FilePath.join(mountPoint, String(relative))
+        CgroupV2.directory(of: cgroup, under: mountPoint)
     }
 
     /// The `cpuacct.usage` file of a cgroup (worked out once per job).

@@ -37,6 +37,11 @@ public struct CgroupV2: Sendable, Equatable {
 
     /// The directory of a cgroup given its path inside the hierarchy (`/ergometer/job-1`).
     public func directory(of cgroup: String) -> String {
+        Self.directory(of: cgroup, under: mountPoint)
+    }
+
+    /// A cgroup's directory under a hierarchy's mount point (v2's, or v1's cpuacct).
+    static func directory(of cgroup: String, under mountPoint: String) -> String {
         var relative = cgroup[...]
         while relative.hasPrefix("/") { relative = relative.dropFirst() }
         return FilePath.join(mountPoint, String(relative))
