@@ -116,7 +116,7 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
-        .target(name: "ErgometerTestSupport", path: "Tests/ErgometerTestSupport"),
+        .target(name: "ErgometerTestSupport", dependencies: ["ErgometerDaemon"], path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore", "ErgometerTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ErgometerProbesTests",

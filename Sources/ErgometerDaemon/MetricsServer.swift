@@ -11,7 +11,7 @@ public enum MetricsRoutes {
         let router = Router(context: BasicRequestContext.self)
         let board = sampler.board
         router.get("/metrics") { _, _ -> Response in
-            var body = board.current(now: MonotonicClock.nanoseconds())
+            var body = board.current(now: sampler.clock.monotonicNanoseconds())
             if body == nil {
                 await sampler.publishMetricsIfStale()
                 body = board.latest()

@@ -82,8 +82,10 @@ public actor Sampler {
     static let temperatureSeconds = 5.0
     /// What the store has not taken yet: ended jobs, samples, registrations, changed rows.
     var pending = PendingWrites()
+    /// The clocks every interval and timestamp come from (the system's, or a test's).
+    public nonisolated let clock: SamplerClock
     /// The wall clock, for timestamps only: every interval comes from the monotonic clock.
-    var wallClock: @Sendable () -> Double = { WallClock.seconds() }
+    var wallClock: @Sendable () -> Double
     /// A wall-clock jump larger than this (beyond the tick's own length) is a step, seconds.
     static let clockStepTolerance = 1.0
     var nextJobNumber: Int
@@ -103,7 +105,11 @@ public actor Sampler {
     var readBuffer: UnsafeMutableRawBufferPointer { reads.bytes }
 
 
-    public init(configuration: DaemonConfiguration, store: JobStore?, logger: Logger, storeProblem: String? = nil) throws(ConfigurationError) {
+    public init(
+        configuration: DaemonConfiguration, store: JobStore?, logger: Logger, storeProblem: String? = nil, clock: SamplerClock = .system
+    ) throws(ConfigurationError) {
+        self.clock = clock
+        wallClock = clock.wallSeconds
         storeError = storeProblem
         adminGroup = Mutex(configuration.adminGroup)
         self.configuration = configuration
@@ -146,7 +152,7 @@ public actor Sampler {
             cgroupsV1.map { SchedulerCgroupScan(hierarchy: .cpuacct, mountPoint: $0.mountPoint, rules: rules) },
         ].compactMap { $0 }
         bootID = snapshot.bootID ?? "unknown"
-        lastMonotonic = MonotonicClock.nanoseconds()
+        lastMonotonic = clock.monotonicNanoseconds()
         lastWall = wallClock()
         lastBusyMicroseconds = Self.busyMicroseconds(snapshot.cpuStat)
         ledger.since = lastWall

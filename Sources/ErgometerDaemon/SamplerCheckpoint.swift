@@ -12,7 +12,7 @@ extension Sampler {
     /// Saves totals, samples, ended jobs and the counter readings in one transaction. On failure
     /// (disk full, file deleted) everything stays in memory and is saved at the next checkpoint.
     public func checkpoint() {
-        lastCheckpoint = MonotonicClock.nanoseconds()
+        lastCheckpoint = clock.monotonicNanoseconds()
         guard let store else { return }
         do {
             if try store.recoverIfDeleted() {
@@ -114,7 +114,7 @@ extension Sampler {
                 nestedJobs += 1
             }
             logger.info("continuing from the checkpoint of this boot; the gap is one tick", metadata: [
-                "ergometer.gap_seconds": "\(Double(MonotonicClock.nanoseconds() &- lastMonotonic) / 1e9)",
+                "ergometer.gap_seconds": "\(Double(clock.monotonicNanoseconds() &- lastMonotonic) / 1e9)",
                 "ergometer.jobs": "\(active.count)",
             ])
         } catch {

@@ -29,14 +29,14 @@ extension Sampler {
     /// Publishes the state of the last tick when the page is missing or stale; a scrape calls
     /// this only after the board said so, and concurrent scrapes find it fresh here.
     public func publishMetricsIfStale() {
-        let now = MonotonicClock.nanoseconds()
+        let now = clock.monotonicNanoseconds()
         if board.current(now: now) != nil { return }
         publishMetrics(now: now)
     }
 
     /// Publishes now, whatever the page's age (benchmarks; tests).
     public func publishMetricsNow() {
-        publishMetrics(now: MonotonicClock.nanoseconds())
+        publishMetrics(now: clock.monotonicNanoseconds())
     }
 
     /// Publishes now and returns the page as text (tests).
@@ -48,7 +48,7 @@ extension Sampler {
 
     /// Keeps an ended job on the page for the grace period.
     func keepForMetrics(_ job: StoredJob, totals: JobTotals) {
-        let now = MonotonicClock.nanoseconds()
+        let now = clock.monotonicNanoseconds()
         exported.ended = exported.ended.filter { $0.value.leaves > now }  // bounded even if nobody scrapes
         exported.ended[job.id] = (job, totals, now &+ UInt64(configuration.endedJobGraceSeconds * 1e9))
     }

@@ -10,7 +10,8 @@ import Glibc
 extension Sampler {
     /// One tick: read, subtract, attribute, accumulate; checkpoint when one is due.
     public func tick() {
-        let now = MonotonicClock.nanoseconds()
+        let began = MonotonicClock.nanoseconds()  // what the tick costs, on the machine's clock
+        let now = clock.monotonicNanoseconds()
         let wall = wallClock()
         let seconds = Double(now &- lastMonotonic) / 1e9
         guard seconds > 0 else { return }
@@ -94,7 +95,7 @@ extension Sampler {
         if ticks % 10 == 0 { endVanishedJobs() }
         if ticks % 100 == 0 { removeLeftoverCgroups() }
         if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
-        exported.tickSeconds.observe(Double(MonotonicClock.nanoseconds() &- now) / 1e9)
+        exported.tickSeconds.observe(Double(MonotonicClock.nanoseconds() &- began) / 1e9)
     }
 
     /// Replaces the wall clock from now on (tests step it: only timestamps may follow).
@@ -131,7 +132,7 @@ extension Sampler {
     /// platform meter averages over a longer window): `rest` is zero, said once a minute.
     func noteComponentsBeyondPlatform(_ microjoules: UInt64) {
         exported.count(.platformBelowComponents)
-        let now = MonotonicClock.nanoseconds()
+        let now = clock.monotonicNanoseconds()
         guard now &- lastPlatformWarning > 60_000_000_000 || lastPlatformWarning == 0 else { return }
         lastPlatformWarning = now
         logger.warning("the components drew more than the platform meter this tick; rest is 0 W", metadata: [

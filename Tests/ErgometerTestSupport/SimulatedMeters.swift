@@ -1,10 +1,12 @@
 import Foundation
 
 /// Stands in for energy counters and a GPU's DRM engine clock in a copied fixture tree: each
-/// counter advances at its own constant watts on a thread of its own (every 5 ms, as RAPL and
-/// hwmon counters refresh), and one DRM client's engine time at one second per second. Values
-/// are written in place at a fixed width (the sampler keeps hwmon files open). Keeps the exact
-/// energy each counter gained, so a test can compare what ergod measured with what was drawn.
+/// counter advances at its own constant watts, and one DRM client's engine time at one second
+/// per second. Either in real time, on a thread of its own (`start`/`stop`, every 5 ms, as RAPL
+/// and hwmon counters refresh), or in simulated time, by exactly the seconds a test advances
+/// its `SimulatedClock` (`advance`). Values are written in place at a fixed width (the sampler
+/// keeps hwmon files open). Keeps the exact energy each counter gained, so a test can compare
+/// what ergod measured with what was drawn.
 public final class SimulatedMeters: @unchecked Sendable {
     public struct Counter: Sendable {
         public var path: String
@@ -22,12 +24,40 @@ public final class SimulatedMeters: @unchecked Sendable {
     private var thread: Thread?
     private var running = false
     private var drawn: [UInt64]
+    /// Simulated time: the counters' values, the fractions of a µJ carried, the engine time.
+    private var values: [UInt64]?
+    private var carried: [Double]
+    private var engineNanoseconds: UInt64 = 0
 
     /// - Parameter engineFile: an fdinfo file whose `drm-engine-gfx` advances in real time.
     public init(counters: [Counter], engineFile: String? = nil) {
         self.counters = counters
         self.engineFile = engineFile
         drawn = counters.map { _ in 0 }
+        carried = counters.map { _ in 0 }
+    }
+
+    /// Simulated time: every counter gains its watts × `seconds`, the engine time `seconds`,
+    /// written before this returns (no thread: what a tick reads next is exact).
+    public func advance(seconds: Double) {
+        lock.withLock {
+            var current = values ?? counters.map(Self.read)
+            for index in counters.indices {
+                let exact = counters[index].watts * seconds * 1e6 + carried[index]
+                let added = UInt64(exact)
+                carried[index] = exact - Double(added)
+                current[index] += added
+                drawn[index] += added
+                Self.writeInPlace(current[index], to: counters[index].path)
+            }
+            values = current
+            engineNanoseconds += UInt64((seconds * 1e9).rounded())
+            if let engineFile { Self.writeEngine(nanoseconds: engineNanoseconds, to: engineFile) }
+        }
+    }
+
+    static func read(_ counter: Counter) -> UInt64 {
+        UInt64((try? String(contentsOfFile: counter.path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
     }
 
     /// Energy each counter gained since `start()`, µJ, in the order given.
@@ -47,7 +77,7 @@ public final class SimulatedMeters: @unchecked Sendable {
     }
 
     private func loop() {
-        var values = counters.map { UInt64((try? String(contentsOfFile: $0.path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0 }
+        var values = counters.map(Self.read)
         var carried = counters.map { _ in 0.0 }
         let start = DispatchTime.now().uptimeNanoseconds
         var last = start

@@ -10,9 +10,9 @@ import Testing
 /// The whole box through the sampler: the gpu-box tree with RAPL (package 40 W, DRAM 5 W), an
 /// i915 counter (30 W), an amdgpu gauge (100 W) and an ACPI power meter gauge (600 W), two busy
 /// jobs on real cgroups, one of which holds a DRM client on the amdgpu with advancing engine
-/// time. What the meters drew is known independently of the sampler: per domain, measured
-/// must equal it (exactly for counters; for gauges, their watts over the sampler's window, which
-/// the test brackets on the same clock), the buckets must add up to measured, the GPU's energy
+/// time, in simulated time. What the meters drew is known independently of the sampler: per
+/// domain, measured must equal it (exactly for counters; for gauges, their watts over the
+/// simulated window), the buckets must add up to measured, the GPU's energy
 /// must go to the job using it, the CPU domains follow CPU time and `rest` the components.
 extension LoadSensitiveSuites {
 @Suite(.serialized)
@@ -38,13 +38,6 @@ struct MeteredBoxTests {
         try "pos:\t0\nflags:\t02\n".write(toFile: process + "/fdinfo/0", atomically: true, encoding: .utf8)
         SimulatedMeters.writeEngine(nanoseconds: 0, to: process + "/fdinfo/7")
         return (root, process + "/fdinfo/7")
-    }
-
-    /// CLOCK_MONOTONIC, the sampler's clock.
-    static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     static func busyLoop() throws -> Process {
@@ -88,10 +81,13 @@ struct MeteredBoxTests {
         configuration.checkpointSeconds = 600
         configuration.idleWatts = 0  // CPU energy by CPU share alone
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        let windowStartsBefore = Self.monotonicNanoseconds()
+        // Simulated time: the meters move by exactly the clock's steps, so what each domain drew
+        // over the sampler's window is known exactly; the jobs' CPU time is real (each step
+        // waits as long as it simulates), and only it can vary between runs.
+        let clock = SimulatedClock(wall: Date().timeIntervalSince1970)
         let sampler = try Sampler(
-            configuration: configuration, store: try JobStore(directory: configuration.stateDirectory), logger: Logger(label: "metered-box"))
-        let windowStartsAfter = Self.monotonicNanoseconds()
+            configuration: configuration, store: try JobStore(directory: configuration.stateDirectory), logger: Logger(label: "metered-box"),
+            clock: clock.samplerClock)
         var jobs: [String] = []
         for (name, process) in [("gpu", gpuJob), ("cpu", cpuJob)] {
             let response = try await sampler.register(
@@ -99,22 +95,22 @@ struct MeteredBoxTests {
                 caller: Self.caller)
             jobs.append(response.id)
         }
-        simulated.start()
-        func run(seconds: Double) async {
-            let start = Date()
-            while Date().timeIntervalSince(start) < seconds {
-                usleep(100_000)
+        let step = 0.1
+        var steps = 0
+        func run(steps count: Int) async {
+            for _ in 0..<count {
+                usleep(UInt32(step * 1e6))
+                clock.advance(seconds: step)
+                simulated.advance(seconds: step)
                 await sampler.tick()
+                steps += 1
             }
         }
         // A first DRM window (a second), then a steady stretch whose shares the test compares.
-        await run(seconds: 1.5)
+        await run(steps: 15)
         let steadyFrom = try await jobs.asyncMap { try await sampler.report(id: $0) }
-        await run(seconds: 3)
-        simulated.stop()
-        let windowEndsBefore = Self.monotonicNanoseconds()
-        await sampler.tick()
-        let windowEndsAfter = Self.monotonicNanoseconds()
+        await run(steps: 30)
+        let window = Double(steps) * step
 
         let ledger = await sampler.ledger(for: Self.caller)
         let domains = Dictionary(uniqueKeysWithValues: ledger.domains.map { ($0.domain, $0) })
@@ -126,21 +122,19 @@ struct MeteredBoxTests {
         #expect(domains["dram"]?.measuredMicrojoules == drawn[1])
         #expect(domains["gpu-0000:04:00.0"]?.measuredMicrojoules == drawn[2])
         #expect(domains["gpu-0000:05:00.0"]?.measuredMicrojoules == 0, "the xe card drew nothing")
-        // Gauges: a constant power over the sampler's window, which lies within the brackets.
+        // Gauges: a constant power over the sampler's window, integrated tick by tick (each
+        // tick rounds down to the µJ).
         for (name, watts) in [("gpu-0000:03:00.0", 100.0), ("platform", 600.0)] {
-            let joules = Double(domains[name]?.measuredMicrojoules ?? 0) / 1e6
-            let shortest = Double(windowEndsBefore - windowStartsAfter) / 1e9 * watts
-            let longest = Double(windowEndsAfter - windowStartsBefore) / 1e9 * watts
-            #expect(joules >= shortest - 1e-6 && joules <= longest + 1e-6, "\(name): \(joules) J, drawn \(shortest)...\(longest) J")
+            let microjoules = Double(domains[name]?.measuredMicrojoules ?? 0)
+            #expect(abs(microjoules - watts * window * 1e6) <= Double(steps), "\(name): \(microjoules) µJ, drawn \(watts * window) J")
         }
         // rest = platform − components, and the box's energy is the platform meter's.
         let components = ["cpu-package", "dram", "gpu-0000:03:00.0", "gpu-0000:04:00.0", "gpu-0000:05:00.0"].reduce(UInt64(0)) {
             $0 + (domains[$1]?.measuredMicrojoules ?? 0)
         }
-        // A tick where the simulated counters caught up late (a busy machine starves their
-        // thread) can draw more than the platform's 600 W: rest is 0 then, and the excess is said.
+        // The components (175 W) never draw more than the platform's 600 W here: rest is never clamped.
         let beyond = domains["rest"]?.componentsBeyondPlatformMicrojoules ?? 0
-        #expect(Double(beyond) < 0.05 * Double(components), "the components rarely exceed the platform meter here: \(beyond) µJ")
+        #expect(beyond == 0, "the components never exceed the platform meter here: \(beyond) µJ")
         #expect(domains["rest"]?.measuredMicrojoules == (domains["platform"]?.measuredMicrojoules ?? 0) - components + beyond)
         #expect(ledger.measuredMicrojoules == (domains["platform"]?.measuredMicrojoules ?? 0) + beyond)
         #expect(domains["platform"]?.buckets == nil, "the platform is measured, not attributed")
@@ -164,7 +158,7 @@ struct MeteredBoxTests {
             report.domains.filter { $0.domain == domain }.reduce(0) { $0 + $1.joules }
         }
         let steadyGPU = energy(reports[0], "gpu-0000:03:00.0") - energy(steadyFrom[0], "gpu-0000:03:00.0")
-        #expect(abs(steadyGPU / 100 / 3 - 1) < 0.1, "the steady stretch's 3 s of the 100 W GPU went to its job: \(steadyGPU) J")
+        #expect(abs(steadyGPU / 100 / 3 - 1) < 1e-6, "the steady stretch's 3 s of the 100 W GPU went to its job: \(steadyGPU) J")
 
         // Over the steady stretch, the CPU domains follow CPU time, and rest each job's share of
         // the components.
@@ -175,8 +169,10 @@ struct MeteredBoxTests {
         let steadyComponents = (0..<2).map { job in
             (reports[job].energyJoules - steadyFrom[job].energyJoules) - steady(job, "rest")
         }
+        // Every tick's rest is the same multiple of its components (425 W over 175 W), so the
+        // jobs' rest keeps their components' ratio up to the µJ rounding of each tick's split.
         let restRatio = steady(0, "rest") / steady(1, "rest")
-        #expect(abs(restRatio / (steadyComponents[0] / steadyComponents[1]) - 1) < 0.05, "rest \(restRatio), components \(steadyComponents)")
+        #expect(abs(restRatio / (steadyComponents[0] / steadyComponents[1]) - 1) < 0.001, "rest \(restRatio), components \(steadyComponents)")
         #expect(reports[0].energyByDomain.gpuJoules > 0 && reports[0].energyByDomain.restJoules > 0)
         #expect(reports[0].domains.allSatisfy { $0.joules > 0 })
         for report in reports {
