@@ -14,8 +14,16 @@ public struct DomainLedger: Equatable, Sendable {
     public private(set) var componentsBeyondPlatformTicks: UInt64 = 0
     public private(set) var componentsBeyondPlatformMicrojoules: UInt64 = 0
 
-    /// Per domain, the energy of each job of this period that has ended, by job id.
+    /// Per domain, the energy of each job of this period that has ended, by job id: the most
+    /// recent `endedJobsKept`; those that ended before them are summed in `earlierJobs`, so the
+    /// ledger's memory stays flat however many jobs a box runs in a period.
     public private(set) var endedJobs: [String: [UInt64]] = [:]
+    /// Per domain, the energy of the period's jobs that ended before the kept ones (and of those
+    /// whose rows the store's retention dropped).
+    public private(set) var earlierJobs: [UInt64]
+    /// The kept ended jobs, oldest first (ids of jobs resumed since may linger; they are skipped).
+    private var endedOrder: [String] = []
+    public static let endedJobsKept = 1000
 
     public init(domains: [EnergyDomain], since: Double) {
         self.domains = domains
@@ -23,6 +31,7 @@ public struct DomainLedger: Equatable, Sendable {
         measured = [UInt64](repeating: 0, count: domains.count)
         system = measured
         idle = measured
+        earlierJobs = measured
     }
 
     /// A tick's readings, in domain order. `rest` is worked out here from the platform and
@@ -61,8 +70,28 @@ public struct DomainLedger: Equatable, Sendable {
     }
 
     /// A job's buckets, per domain, once it has ended (or as the store had them at a restart).
-    public mutating func jobEnded(_ id: String, byDomain energy: [UInt64]) {
-        endedJobs[id] = energy
+    /// Returns the jobs that went from one by one into `earlierJobs` to make room.
+    @discardableResult
+    public mutating func jobEnded(_ id: String, byDomain energy: [UInt64]) -> [String] {
+        if endedJobs.updateValue(energy, forKey: id) == nil { endedOrder.append(id) }
+        var folded: [String] = []
+        var position = 0
+        while endedJobs.count > Self.endedJobsKept, position < endedOrder.count {
+            let oldest = endedOrder[position]
+            position += 1
+            guard let energy = endedJobs.removeValue(forKey: oldest) else { continue }
+            addEarlierJobs(energy)
+            folded.append(oldest)
+        }
+        if position > 0 { endedOrder.removeFirst(position) }
+        if endedOrder.count > 2 * Self.endedJobsKept { endedOrder.removeAll { endedJobs[$0] == nil } }
+        return folded
+    }
+
+    /// Energy of the period's jobs known only as a sum per domain (folded, or dropped by the
+    /// store's retention), in domain order.
+    public mutating func addEarlierJobs(_ energy: [UInt64]) {
+        for index in energy.indices where index < earlierJobs.count { earlierJobs[index] += energy[index] }
     }
 
     /// Takes back the buckets of a job that runs again after a restart (it keeps them itself).
@@ -84,7 +113,10 @@ public struct DomainLedger: Equatable, Sendable {
             measured[index] = savedMeasured[domain.name] ?? 0
             system[index] = savedSystem[domain.name] ?? 0
             idle[index] = savedIdle[domain.name] ?? 0
+            earlierJobs[index] = 0
         }
+        endedJobs.removeAll()
+        endedOrder.removeAll()
         componentsBeyondPlatformMicrojoules = beyond
     }
 

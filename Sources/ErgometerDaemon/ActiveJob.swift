@@ -238,6 +238,7 @@ struct ActiveJob {
         }
         let finished = minuteSample
         minuteSample = tick
+        minuteSample?.perMinute = true
         return finished
     }
 

@@ -39,7 +39,7 @@ public enum ConfigurationLoader {
 
         for section in table.keys {
             guard let sectionTable = table[section]?.table else {
-                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [gpu], [carbon], [jobs], [discovery], [metrics], [control]")
+                problems.append("line \(line(of: section, in: nil, lines: lines).map(String.init) ?? "?"): \(section) is not a [section]; keys live under [daemon], [power], [gpu], [carbon], [jobs], [discovery], [store], [metrics], [control]")
                 continue
             }
             for key in sectionTable.keys {

@@ -70,6 +70,15 @@ public enum ControlRoutes {
         router.get(RouterPath(ControlAPI.ledgerPath)) { _, context in
             try await answer { try json(await sampler.ledger(for: try await caller(context))) }
         }
+        router.get(RouterPath(ControlAPI.storePath)) { _, context in
+            try await answer {
+                _ = try await caller(context)
+                let status: StoreStatus?
+                do { status = try await sampler.storeStatus() } catch { throw ControlFailure(.unavailable, "\(error)") }
+                guard let status else { throw ControlFailure(.unavailable, "this ergod keeps no job store (it measures in memory only)") }
+                return try json(status)
+            }
+        }
         return router
     }
 

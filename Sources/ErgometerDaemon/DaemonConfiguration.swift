@@ -1,4 +1,5 @@
 public import ErgometerCore
+public import ErgometerWire
 
 /// Everything ergod (and `ergo run` without a daemon) can be told. Each key's default is next to
 /// its declaration and in Config/ergometer.toml; flags override the file.
@@ -40,6 +41,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var discoverSystemdUnits: [String] = []
     /// How often the cgroups are looked through for new and ended jobs, seconds.
     public var discoveryScanSeconds = 2.0
+    // [store]
+    /// Time series at full resolution this many days, then per minute until `seriesDays`, then
+    /// dropped; ended jobs dropped after `jobsDays` (0: kept forever); past `storeMaxBytes` the
+    /// oldest time series go first.
+    public var fullResolutionDays = StoreRetention.defaults.fullResolutionDays
+    public var seriesDays = StoreRetention.defaults.seriesDays
+    public var jobsDays = StoreRetention.defaults.jobsDays
+    public var storeMaxBytes = Double(StoreRetention.defaults.maxBytes)
     // [metrics]
     /// `host:port` of the /metrics listener, or `off`.
     public var metricsListen = "127.0.0.1:9477"
@@ -66,6 +75,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// What discovery looks for.
     public var discoveryRules: SchedulerCgroupRules {
         SchedulerCgroupRules(slurm: discoverSlurm, containers: discoverContainers, systemdUnits: discoverSystemdUnits, ownSubtree: cgroupSubtree)
+    }
+
+    /// The retention in force.
+    public var retention: StoreRetention {
+        StoreRetention(fullResolutionDays: fullResolutionDays, seriesDays: seriesDays, jobsDays: jobsDays, maxBytes: Int64(storeMaxBytes))
     }
 
     /// The listener's address; nil when `off`.
@@ -108,6 +122,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
             || !(pattern.hasSuffix(".service") || pattern.hasSuffix(".scope") || pattern.hasSuffix("*"))
         {
             problems.append("discovery.systemd_units: \"\(pattern)\" is not a unit pattern; write one like \"train-*.service\" or \"user.slice/*.scope\"")
+        }
+        if !(fullResolutionDays > 0 && fullResolutionDays <= 36_500) {
+            problems.append("store.full_resolution_days = \(fullResolutionDays): must be more than 0 days (at most 36500)")
+        }
+        if !(seriesDays >= fullResolutionDays && seriesDays <= 36_500) {
+            problems.append("store.series_days = \(seriesDays): must be at least store.full_resolution_days (\(fullResolutionDays)) and at most 36500")
+        }
+        if !(jobsDays == 0 || (jobsDays > 0 && jobsDays <= 36_500)) {
+            problems.append("store.jobs_days = \(jobsDays): 0 keeps jobs forever; else a number of days up to 36500")
+        }
+        if !(storeMaxBytes >= 1_048_576 && storeMaxBytes <= 1e15 && storeMaxBytes.rounded() == storeMaxBytes) {
+            problems.append("store.max_bytes = \(storeMaxBytes): a whole number of bytes, at least 1048576 (1 MiB); the default is 1073741824 (1 GiB)")
         }
         do {
             _ = try ListenAddress.parse(metricsListen)

@@ -1,7 +1,7 @@
 import ErgometerCore
 import ErgometerProbes
 public import ErgometerStore
-import ErgometerWire
+public import ErgometerWire
 import Foundation
 public import Logging
 public import Synchronization
@@ -90,6 +90,13 @@ public actor Sampler {
     static let clockStepTolerance = 1.0
     var nextJobNumber: Int
     var lastCheckpoint: UInt64
+    /// The store's retention: the prune running beside the ticks, when the last began
+    /// (monotonic ns), and what the last one that changed anything did.
+    var pruneTask: Task<Void, Never>?
+    var lastPruneStart: UInt64 = 0
+    public internal(set) var lastPrune: StorePrune?
+    /// Whether being over `store.max_bytes` with nothing left to drop was said.
+    var saidOverBound = false
     public internal(set) var storeError: String?
     public internal(set) var ticks: UInt64 = 0
     /// What /metrics serves; published from the sampler's state, read without the actor.
@@ -201,6 +208,7 @@ public actor Sampler {
         }
         notifier?.stopping()
         stopping = true
+        await waitForPrune()
         checkpoint()
     }
 }

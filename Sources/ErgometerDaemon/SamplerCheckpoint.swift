@@ -42,6 +42,7 @@ extension Sampler {
                 logger.info("job store writable again; everything kept in memory is saved")
                 storeError = nil
             }
+            pruneIfDue(now: lastCheckpoint)
         } catch {
             noteStoreFailure(error)
         }
@@ -90,10 +91,11 @@ extension Sampler {
             lastWall = saved.wallTime
             lastBusyMicroseconds = UInt64(saved.busyMicroseconds)
             ledger.since = saved.ledgerSince
-            let jobs = try store.totals(startedSince: saved.ledgerSince)
-            restoreLedger(saved, jobs: jobs)
+            let running = try store.jobs(includeEnded: false, limit: Int.max).filter { $0.0.bootID == bootID }
+            let ended = try store.endedJobEnergy(startedSince: saved.ledgerSince, keepingLatest: DomainLedger.endedJobsKept)
+            restoreLedger(saved, ended: ended, expired: try store.expiredJobEnergy(ledgerSince: saved.ledgerSince), running: running.map(\.1))
             temperaturesDue = true
-            for (job, totals) in try store.jobs(includeEnded: false, limit: Int.max) where job.bootID == bootID {
+            for (job, totals) in running {
                 let tracking: ActiveJob.Tracking =
                     job.cgroup.map { job.tracking == .cgroupV1 ? .cgroupV1($0) : .cgroup($0) } ?? .processTree(root: Int32(job.pid))
                 let temperatures = TemperatureStatisticsJSON.decode(totals.temperaturesJSON) ?? [:]
@@ -101,7 +103,7 @@ extension Sampler {
                     stored: job, totals: totals, tracking: tracking, lastUsage: UInt64(totals.lastUsageMicroseconds),
                     owner: job.ownerCgroup.map { (Int32(job.pid), $0) }, temperatures: temperatures)
                 restored.adopt(domains: meters.domains)
-                restored.ledgerByDomain = ledger.resume(job.id) ?? restored.ledgerByDomain
+                restored.ledgerByDomain = byDomain(totals.domains)
                 // The carbon intensity's time weighting goes on from what the totals hold.
                 restored.measuredSeconds = max(saved.wallTime - job.started, 0)
                 restored.intensitySeconds = totals.intensityGramsPerKWh * restored.measuredSeconds
@@ -134,15 +136,19 @@ extension Sampler {
         return energies
     }
 
-    /// The per-domain ledger of the checkpoint and the buckets of its period's jobs; one saved
-    /// before there were domains held the CPU packages only, and continues as `cpu-package`.
-    func restoreLedger(_ checkpoint: Checkpoint, jobs: [JobTotals]) {
+    /// The per-domain ledger of the checkpoint and the buckets of its period's ended jobs (the
+    /// latest one by one, earlier ones and those retention dropped as sums); one saved before
+    /// there were domains held the CPU packages only, and continues as `cpu-package`.
+    func restoreLedger(_ checkpoint: Checkpoint, ended: EndedJobEnergy, expired: [String: UInt64], running: [JobTotals]) {
         var measured: [String: UInt64] = [:]
         var system: [String: UInt64] = [:]
         var idle: [String: UInt64] = [:]
         let saved = checkpoint.domains
         if saved.isEmpty {
-            let jobEnergy = jobs.reduce(UInt64(0)) { $0 + UInt64(max($1.energyMicrojoules, 0)) }
+            let endedEnergy = ended.latest.reduce(ended.earlier.values.reduce(0, +)) { total, job in
+                job.domains.reduce(total) { $0 + UInt64(max($1.energyMicrojoules, 0)) }
+            }
+            let jobEnergy = running.reduce(endedEnergy + expired.values.reduce(0, +)) { $0 + UInt64(max($1.energyMicrojoules, 0)) }
             measured["cpu-package"] = UInt64(checkpoint.systemMicrojoules) + UInt64(checkpoint.idleMicrojoules) + jobEnergy
             system["cpu-package"] = UInt64(checkpoint.systemMicrojoules)
             idle["cpu-package"] = UInt64(checkpoint.idleMicrojoules)
@@ -155,7 +161,10 @@ extension Sampler {
             beyond += domain.componentsBeyondPlatformMicrojoules ?? 0
         }
         ledger.restore(measured: measured, system: system, idle: idle, componentsBeyondPlatformMicrojoules: beyond)
-        for totals in jobs { ledger.jobEnded(totals.jobID, byDomain: byDomain(totals.domains)) }
+        var earlier = ended.earlier
+        for (domain, energy) in expired { earlier[domain, default: 0] += energy }
+        ledger.addEarlierJobs(meters.domains.map { earlier[$0.name] ?? 0 })
+        for job in ended.latest { ledger.jobEnded(job.id, byDomain: byDomain(job.domains)) }
     }
 }
 

@@ -181,7 +181,7 @@ extension Sampler {
                 logger.warning("job's cgroup still holds processes; left in place", metadata: ["ergometer.job.id": "\(id)"])
             }
         }
-        ledger.jobEnded(id, byDomain: job.ledgerByDomain)
+        for folded in ledger.jobEnded(id, byDomain: job.ledgerByDomain) { ledgerOwners[folded] = nil }
         pending.endedJobs[id] = (job.stored, job.totals)
         keepForMetrics(job.stored, totals: job.totals)
         pending.jobRows.append(job.stored)

@@ -69,36 +69,41 @@ extension Sampler {
         let entries = ledgerEntries
         let resolution = exported.resolution
         func floor(_ microjoules: UInt64) -> UInt64 { caller.isAdmin ? microjoules : resolution.coarsen(microjoules) }
-        func buckets(_ jobs: (String) -> UInt64, system: UInt64, idle: UInt64) -> Ledger.Buckets {
+        func buckets(_ jobs: (String) -> UInt64, system: UInt64, idle: UInt64, earlier: UInt64) -> Ledger.Buckets {
+            let earlier = earlier > 0 ? floor(earlier) : nil
             if caller.isAdmin {
                 return .init(
                     jobsMicrojoules: Dictionary(uniqueKeysWithValues: entries.keys.map { ($0, jobs($0)) }), systemMicrojoules: system,
-                    idleMicrojoules: idle)
+                    idleMicrojoules: idle, earlierJobsMicrojoules: earlier)
             }
             var mine: [String: UInt64] = [:]
             var others: UInt64 = 0
             for id in entries.keys {
                 if ownerInLedger(id) == caller.uid { mine[id] = floor(jobs(id)) } else { others += jobs(id) }
             }
-            return .init(jobsMicrojoules: mine, systemMicrojoules: floor(system), idleMicrojoules: floor(idle), otherUsersMicrojoules: floor(others))
+            return .init(
+                jobsMicrojoules: mine, systemMicrojoules: floor(system), idleMicrojoules: floor(idle), otherUsersMicrojoules: floor(others),
+                earlierJobsMicrojoules: earlier)
         }
-        func total(_ buckets: Ledger.Buckets) -> UInt64 {
-            buckets.jobsMicrojoules.values.reduce(buckets.systemMicrojoules + buckets.idleMicrojoules + (buckets.otherUsersMicrojoules ?? 0), +)
-        }
+        func total(_ buckets: Ledger.Buckets) -> UInt64 { buckets.totalMicrojoules }
         var domains: [Ledger.Domain] = []
         for (index, domain) in ledger.domains.enumerated() {
             let attributed = ledger.isAttributed(index)
-            let domainBuckets = attributed ? buckets({ entries[$0]?[index] ?? 0 }, system: ledger.system[index], idle: ledger.idle[index]) : nil
+            let domainBuckets = attributed
+                ? buckets({ entries[$0]?[index] ?? 0 }, system: ledger.system[index], idle: ledger.idle[index], earlier: ledger.earlierJobs[index]) : nil
             domains.append(Ledger.Domain(
                 domain: domain.name, kind: domain.kind.rawValue, source: meters.readings[index].source.rawValue,
                 measuredMicrojoules: caller.isAdmin || domainBuckets == nil ? floor(ledger.measured[index]) : total(domainBuckets!),
                 buckets: domainBuckets,
                 componentsBeyondPlatformMicrojoules: domain.kind == .rest ? floor(ledger.componentsBeyondPlatformMicrojoules) : nil))
         }
-        let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: ledger.systemTotal, idle: ledger.idleTotal)
-        return Ledger(
+        let earlier = ledger.domains.indices.reduce(UInt64(0)) { ledger.isAttributed($1) ? $0 + ledger.earlierJobs[$1] : $0 }
+        let overall = buckets({ entries[$0]?.reduce(0, +) ?? 0 }, system: ledger.systemTotal, idle: ledger.idleTotal, earlier: earlier)
+        var answer = Ledger(
             since: ledger.since, measuredMicrojoules: caller.isAdmin ? ledger.measuredTotal : total(overall), buckets: overall,
             source: lastSource.rawValue, storeError: storeError, domains: domains)
+        answer.lastPrune = lastPrune
+        return answer
     }
 
     /// Energy per domain of every job of this ledger period, running and ended.

@@ -33,9 +33,15 @@ public final class JobStore: Sendable {
         // WAL with synchronous=NORMAL: commits do not fsync (checkpoints do), so a checkpoint
         // every few seconds costs microseconds, not a disk flush; a power cut can lose the
         // last checkpoint, never corrupt the file, and the next start re-attributes the gap.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        // The log is cut back to 16 MiB after each checkpoint of it (a prune can make it grow),
+        // and each connection caches at most 2 MiB of pages, however large the store grows.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 16777216; PRAGMA cache_size = -2048")
+        }
+        configuration.maximumReaderCount = 2
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        try Self.enableIncrementalVacuum(pool)
         return pool
     }
 
@@ -186,6 +192,8 @@ public final class JobStore: Sendable {
                 table.add(column: "scheduler", .text)
             }
         }
+        // v6: retention (JobStoreRetention.swift).
+        migrator.registerMigration("v6", migrate: Self.migrateToRetention)
         return migrator
     }
 
@@ -258,13 +266,15 @@ public final class JobStore: Sendable {
             }
             let insertSample = try db.cachedStatement(sql: Self.insertSampleSQL)
             for sample in samples {
-                try insertSample.execute(arguments: [sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds])
+                try insertSample.execute(arguments: [
+                    sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds, sample.perMinute,
+                ])
             }
             for job in endedJobs { try job.update(db) }
         }
     }
 
-    static let insertSampleSQL = "INSERT INTO job_samples (job, start, \"end\", energy_uj, cpu_usec) VALUES (?, ?, ?, ?, ?)"
+    static let insertSampleSQL = "INSERT INTO job_samples (job, start, \"end\", energy_uj, cpu_usec, per_minute) VALUES (?, ?, ?, ?, ?, ?)"
 
     static let totalsColumns = [
         "job", "energy_uj", "package_uj", "dram_uj", "idle_share_uj", "rapl_uj", "model_uj", "cpu_usec", "co2_grams", "cost",
@@ -338,13 +348,17 @@ public final class JobStore: Sendable {
         try read { db in try JobSample.filter(sql: "job = ?", arguments: [job]).order(sql: "start").fetchAll(db) }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch { throw StoreError.failed(path: path, underlying: error) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch { throw StoreError.failed(path: path, underlying: error) }
     }
+
+    /// The pool's writer, errors as they come (retention's own transactions).
+    func writePool<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
+    func writePoolWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T { try pool.writeWithoutTransaction(body) }
 }
 
 /// A store failure, with what it means for the user.

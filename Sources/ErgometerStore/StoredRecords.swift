@@ -221,7 +221,8 @@ public struct CheckpointDomain: Codable, Sendable, Equatable {
 }
 
 /// One point of a job's time series: energy and CPU over [start, end]. Full resolution (one per
-/// tick) for a job's first hour, then one per minute.
+/// tick) for a job's first hour, then one per minute; retention rolls full-resolution rows up
+/// to minutes after `store.full_resolution_days` and drops them after `store.series_days`.
 public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "job_samples"
 
@@ -230,17 +231,20 @@ public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var end: Double
     public var energyMicrojoules: Int64
     public var cpuMicroseconds: Int64
+    /// One row for a whole minute (after a job's first hour, or rolled up by retention), not one tick.
+    public var perMinute: Bool
 
-    public init(jobID: String, start: Double, end: Double, energyMicrojoules: Int64, cpuMicroseconds: Int64) {
+    public init(jobID: String, start: Double, end: Double, energyMicrojoules: Int64, cpuMicroseconds: Int64, perMinute: Bool = false) {
         self.jobID = jobID
         self.start = start
         self.end = end
         self.energyMicrojoules = energyMicrojoules
         self.cpuMicroseconds = cpuMicroseconds
+        self.perMinute = perMinute
     }
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "job", start, end, energyMicrojoules = "energy_uj", cpuMicroseconds = "cpu_usec"
+        case jobID = "job", start, end, energyMicrojoules = "energy_uj", cpuMicroseconds = "cpu_usec", perMinute = "per_minute"
     }
 }
 

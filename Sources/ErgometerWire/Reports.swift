@@ -293,6 +293,9 @@ public struct Ledger: Codable, Sendable, Equatable {
     }
     /// Set while the store cannot be written: samples are kept in memory meanwhile.
     public var storeError: String?
+    /// What the store's retention last removed (rows rolled up, dropped by age or for size);
+    /// absent before the first prune that changed anything.
+    public var lastPrune: StorePrune?
 
     public struct Buckets: Codable, Sendable, Equatable {
         /// Job id → joules.
@@ -305,21 +308,36 @@ public struct Ledger: Codable, Sendable, Equatable {
         /// Other users' jobs, summed: set for a caller who may not see them one by one.
         public var otherUsers: Double?
         public var otherUsersMicrojoules: UInt64?
+        /// Jobs of the period that ended before the last thousand (every user's), summed: ergod
+        /// keeps only that many one by one; `ergo jobs --all` lists them all. Absent when none.
+        public var earlierJobs: Double?
+        public var earlierJobsMicrojoules: UInt64?
 
-        public init(jobsMicrojoules: [String: UInt64], systemMicrojoules: UInt64, idleMicrojoules: UInt64, otherUsersMicrojoules: UInt64? = nil) {
+        public init(
+            jobsMicrojoules: [String: UInt64], systemMicrojoules: UInt64, idleMicrojoules: UInt64, otherUsersMicrojoules: UInt64? = nil,
+            earlierJobsMicrojoules: UInt64? = nil
+        ) {
             self.jobsMicrojoules = jobsMicrojoules
             self.systemMicrojoules = systemMicrojoules
             self.idleMicrojoules = idleMicrojoules
             self.otherUsersMicrojoules = otherUsersMicrojoules
+            self.earlierJobsMicrojoules = earlierJobsMicrojoules
             jobs = jobsMicrojoules.mapValues { Double($0) / 1e6 }
             system = Double(systemMicrojoules) / 1e6
             idle = Double(idleMicrojoules) / 1e6
             otherUsers = otherUsersMicrojoules.map { Double($0) / 1e6 }
+            earlierJobs = earlierJobsMicrojoules.map { Double($0) / 1e6 }
+        }
+
+        /// Every bucket added up: what was attributed.
+        public var totalMicrojoules: UInt64 {
+            jobsMicrojoules.values.reduce(systemMicrojoules + idleMicrojoules + (otherUsersMicrojoules ?? 0) + (earlierJobsMicrojoules ?? 0), +)
         }
 
         enum CodingKeys: String, CodingKey {
             case jobs, system, idle, jobsMicrojoules = "jobs_microjoules", systemMicrojoules = "system_microjoules",
-                idleMicrojoules = "idle_microjoules", otherUsers = "other_users", otherUsersMicrojoules = "other_users_microjoules"
+                idleMicrojoules = "idle_microjoules", otherUsers = "other_users", otherUsersMicrojoules = "other_users_microjoules",
+                earlierJobs = "earlier_jobs", earlierJobsMicrojoules = "earlier_jobs_microjoules"
         }
     }
 
@@ -335,6 +353,6 @@ public struct Ledger: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case since, measuredJoules = "measured_joules", measuredMicrojoules = "measured_microjoules", buckets, source,
-            storeError = "store_error", domains
+            storeError = "store_error", domains, lastPrune = "last_prune"
     }
 }

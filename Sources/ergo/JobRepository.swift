@@ -1,4 +1,6 @@
 import ErgometerClient
+import ErgometerDaemon
+import Foundation
 import ErgometerStore
 import ErgometerWire
 
@@ -9,6 +11,8 @@ protocol JobRepository {
     func jobs(all: Bool) throws -> [JobSummary]
     func report(id: String) throws -> JobReport
     func ledger() throws -> Ledger
+    /// `configurationFile`: where ergod's retention is read from when the store is read directly.
+    func storeStatus(configurationFile: String) throws -> StoreStatus
 }
 
 /// ergod answers, with its live figures and its authorization.
@@ -26,6 +30,10 @@ struct DaemonJobRepository: JobRepository {
     func ledger() throws -> Ledger {
         do { return try client.ledger() } catch { throw CommandFailure("\(error)") }
     }
+
+    func storeStatus(configurationFile _: String) throws -> StoreStatus {
+        do { return try client.storeStatus() } catch { throw CommandFailure("\(error)") }
+    }
 }
 
 /// A store read directly (`--state-dir`, or `ergo run`'s own without a daemon): what was saved
@@ -38,6 +46,16 @@ struct StoreJobRepository: JobRepository {
         do {
             return try store.jobs(includeEnded: all).map { JobReportBuilder.summary(job: $0.0, totals: $0.1) }
         } catch { throw CommandFailure(error.description) }
+    }
+
+    /// The retention in force is the one ergod's configuration file gives (the defaults where
+    /// there is none).
+    func storeStatus(configurationFile file: String) throws -> StoreStatus {
+        var retention = StoreRetention.defaults
+        if FileManager.default.fileExists(atPath: file) {
+            do { retention = try ConfigurationLoader.load(file: file).retention } catch { throw CommandFailure(error.description) }
+        }
+        do { return try store.status(retention: retention) } catch { throw CommandFailure(error.description) }
     }
 
     func report(id: String) throws -> JobReport {

@@ -23,13 +23,14 @@ struct LedgerCommand: AsyncParsableCommand {
             print("  job \(id): \(Format.fixed(joules, 6)) J")
         }
         if let others = ledger.buckets.otherUsers { print("  other users' jobs: \(Format.fixed(others, 6)) J") }
+        if let earlier = ledger.buckets.earlierJobs { print("  earlier jobs (before the last \(1000), summed): \(Format.fixed(earlier, 6)) J") }
         print("  system: \(Format.fixed(ledger.buckets.system, 6)) J")
         print("  idle: \(Format.fixed(ledger.buckets.idle, 6)) J")
         if !ledger.domains.isEmpty {
             var rows = [["DOMAIN", "KIND", "SOURCE", "MEASURED (J)", "JOBS (J)", "SYSTEM (J)", "IDLE (J)"]]
             for domain in ledger.domains {
                 let buckets = domain.buckets
-                let jobs = buckets.map { $0.jobsMicrojoules.values.reduce($0.otherUsersMicrojoules ?? 0, +) }
+                let jobs = buckets.map { $0.jobsMicrojoules.values.reduce(($0.otherUsersMicrojoules ?? 0) + ($0.earlierJobsMicrojoules ?? 0), +) }
                 rows.append([
                     domain.domain, domain.kind, domain.source, Format.fixed(Double(domain.measuredMicrojoules) / 1e6, 6),
                     jobs.map { Format.fixed(Double($0) / 1e6, 6) } ?? "measured only",
@@ -41,5 +42,6 @@ struct LedgerCommand: AsyncParsableCommand {
             print(Format.table(rows), terminator: "")
         }
         if let error = ledger.storeError { print("  store error: \(error) (measurements kept in memory)") }
+        if let prune = ledger.lastPrune { print("  store: " + StoreCommand.describe(prune)) }
     }
 }

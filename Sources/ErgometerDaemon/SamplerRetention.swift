@@ -1,0 +1,92 @@
+import ErgometerCore
+import ErgometerProbes
+public import ErgometerStore
+public import ErgometerWire
+import Foundation
+import Logging
+
+extension Sampler {
+    /// How often the store is pruned (after a checkpoint), seconds of the sampler's clock.
+    static let pruneSeconds = 60.0
+
+    /// After a checkpoint: starts a prune when one is due and none runs. It runs off the actor,
+    /// in the store's small transactions, so ticks go on meanwhile; only the checkpoint's own
+    /// write can wait, for one of those transactions at most.
+    func pruneIfDue(now: UInt64) {
+        guard let store, pruneTask == nil, !stopping,
+            lastPruneStart == 0 || Double(now &- lastPruneStart) / 1e9 >= Self.pruneSeconds
+        else { return }
+        lastPruneStart = now
+        let retention = configuration.retention
+        let wall = lastWall
+        let since = ledger.since
+        pruneTask = Task.detached { [weak self] in
+            let outcome: Result<StorePrune, StoreError>
+            do throws(StoreError) {
+                outcome = .success(try store.prune(retention: retention, now: wall, ledgerSince: since))
+            } catch {
+                outcome = .failure(error)
+            }
+            await self?.pruned(outcome)
+        }
+    }
+
+    /// Waits for a prune that is running (tests, the soak, and the final checkpoint).
+    public func waitForPrune() async {
+        await pruneTask?.value
+    }
+
+    /// Prunes now and waits for it (tests; `ergo store` never prunes).
+    public func pruneNow() async -> StorePrune? {
+        await waitForPrune()
+        lastPruneStart = 0
+        pruneIfDue(now: clock.monotonicNanoseconds())
+        await waitForPrune()
+        return lastPrune
+    }
+
+    private func pruned(_ outcome: Result<StorePrune, StoreError>) {
+        pruneTask = nil
+        switch outcome {
+        case .failure(let error):
+            noteStoreFailure(error)
+        case .success(let prune):
+            if prune.changedAnything { lastPrune = prune }
+            say(prune)
+        }
+    }
+
+    /// The log's account of a prune: what went, and why.
+    private func say(_ prune: StorePrune) {
+        let bound = configuration.retention.maxBytes
+        if prune.droppedForSizeRows > 0 {
+            let through = prune.droppedForSizeThrough.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "?"
+            logger.warning("the job store passed store.max_bytes: dropped its oldest time series (job totals are kept)", metadata: [
+                "ergometer.store.rows_dropped": "\(prune.droppedForSizeRows)", "ergometer.store.dropped_through": "\(through)",
+                "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.max_bytes": "\(bound)",
+            ])
+        }
+        if prune.overBound != saidOverBound {
+            saidOverBound = prune.overBound
+            if prune.overBound {
+                logger.error("the job store is over store.max_bytes with no time series left to drop: job totals are never dropped for size; raise store.max_bytes or set store.jobs_days", metadata: [
+                    "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.max_bytes": "\(bound)",
+                ])
+            }
+        }
+        guard prune.rolledUpRows + prune.expiredRows + prune.expiredJobs > 0 else { return }
+        logger.info("job store pruned", metadata: [
+            "ergometer.store.rolled_up_rows": "\(prune.rolledUpRows)", "ergometer.store.minute_rows": "\(prune.minuteRows)",
+            "ergometer.store.expired_rows": "\(prune.expiredRows)", "ergometer.store.expired_jobs": "\(prune.expiredJobs)",
+            "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.seconds": "\(prune.seconds)",
+        ])
+    }
+
+    /// What `ergo store` shows, from the store, with the retention in force.
+    public func storeStatus() throws(StoreError) -> StoreStatus? {
+        guard let store else { return nil }
+        var status = try store.status(retention: configuration.retention)
+        if let lastPrune, (status.lastPrune?.at ?? 0) < lastPrune.at { status.lastPrune = lastPrune }
+        return status
+    }
+}
