@@ -73,10 +73,6 @@ extension JobStore {
         summary.bytesBefore = bytes
         var budget = Self.rowsPerPrune
         var timing = TransactionTiming()
-        defer {
-            summary.transactions = timing.count
-            summary.longestTransactionSeconds = timing.longestSeconds
-        }
         do {
             let rollUpBefore = ((now - retention.fullResolutionDays * 86_400) / 60).rounded(.down) * 60
             while budget > 0, try transaction(&timing, { db in try self.rollUp(db, before: rollUpBefore, into: &summary) }) > 0 {
@@ -118,6 +114,8 @@ extension JobStore {
         } catch {
             throw StoreError.failed(path: path, underlying: error)
         }
+        summary.transactions = timing.count
+        summary.longestTransactionSeconds = timing.longestSeconds
         return summary
     }
 

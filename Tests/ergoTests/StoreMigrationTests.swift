@@ -52,5 +52,16 @@ struct StoreMigrationTests {
         #expect(Self.holds(jobs, oldJobs), "\(jobs) for \(oldJobs)")
         let ledger = try #require(try Self.json(try ProcessResult.run(ergo, ["ledger", "--json", "--state-dir", state], environment: environment)) as? [String: Any])
         #expect(ledger["measured_microjoules"] as? UInt64 ?? 0 > 0)
+
+        // Retention's migration too: `ergo store` counts the old rows, every key there.
+        let store = try #require(try Self.json(try ProcessResult.run(ergo, ["store", "--json", "--state-dir", state, "--config", state + "/none.toml"], environment: environment)) as? [String: Any])
+        for key in ["path", "bytes", "jobs", "samples_full", "samples_rolled_up", "oldest_sample", "newest_sample", "retention", "last_prune"] {
+            #expect(store.keys.contains(key), "ergo store --json has \(key): \(store)")
+        }
+        #expect(store["jobs"] as? Int == 2)
+        #expect((store["samples_full"] as? Int ?? 0) + (store["samples_rolled_up"] as? Int ?? 0) > 0, "the old series are counted: \(store)")
+        #expect((store["retention"] as? [String: Any])?["full_resolution_days"] as? Double == 7)
+        let text = try ProcessResult.run(ergo, ["store", "--state-dir", state, "--config", state + "/none.toml"], environment: environment)
+        #expect(text.status == 0 && text.standardOutput.contains("retention: full resolution 7 days, per minute until 90 days, jobs forever"), "\(text.standardOutput)")
     }
 }

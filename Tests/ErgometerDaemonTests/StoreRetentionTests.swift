@@ -1,0 +1,147 @@
+import ErgometerCore
+import ErgometerDaemon
+import ErgometerStore
+import ErgometerTestSupport
+import ErgometerWire
+import Foundation
+import Logging
+import Testing
+
+/// Retention on real SQLite files: full-resolution rows roll up to minutes with every µJ kept,
+/// old series and expired jobs go, and a store filled past `max_bytes` shrinks back under it
+/// with no job total lost. Each figure is checked against what the test wrote, not against
+/// what the store reports of itself.
+@Suite(.serialized)
+struct StoreRetentionTests {
+    static let day = 86_400.0
+    static let now = 1_800_000_000.0
+
+    /// A store with `jobs` ended jobs, job k started `ages[k]` days before `now` with
+    /// `seconds` one-second samples of (k+1) J each and totals equal to their sum.
+    static func store(in directory: String, ages: [Double], seconds: Int) throws -> (JobStore, [Int64]) {
+        let store = try JobStore(directory: directory)
+        var jobs: [StoredJob] = []
+        var totals: [JobTotals] = []
+        var samples: [JobSample] = []
+        var energies: [Int64] = []
+        for (index, age) in ages.enumerated() {
+            let started = now - age * day
+            let id = String(index + 1)
+            jobs.append(StoredJob(
+                id: id, jobID: "box-\(id)", name: "job \(id)", user: "u", uid: 1000, labelsJSON: "{}", commandJSON: "[]", started: started,
+                ended: started + Double(seconds), exitStatus: 0, tracking: .cgroup, cgroup: nil, pid: index + 1, processors: nil, hardware: "test",
+                bootID: "b"))
+            let joules = Int64(index + 1) * 1_000_000
+            for second in 0..<seconds {
+                samples.append(JobSample(
+                    jobID: id, start: started + Double(second), end: started + Double(second + 1), energyMicrojoules: joules, cpuMicroseconds: 1000))
+            }
+            var total = JobTotals(jobID: id)
+            total.energyMicrojoules = joules * Int64(seconds)
+            total.domains = [DomainTotal(domain: "cpu-package", kind: .cpuPackage, source: .rapl, energyMicrojoules: total.energyMicrojoules, idleShareMicrojoules: 0)]
+            totals.append(total)
+            energies.append(total.energyMicrojoules)
+        }
+        try store.save(
+            checkpoint: Checkpoint(
+                bootID: "b", wallTime: now, ledgerSince: now - 400 * day, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0,
+                systemMicrojoules: 0, idleMicrojoules: 0, source: .rapl),
+            newJobs: jobs, totals: totals, samples: samples, endedJobs: [])
+        return (store, energies)
+    }
+
+    /// Prunes until nothing is left to do (each prune does a bounded amount).
+    static func pruneFully(_ store: JobStore, _ retention: StoreRetention, ledgerSince: Double = now - 400 * day) throws -> [StorePrune] {
+        var prunes: [StorePrune] = []
+        repeat { prunes.append(try store.prune(retention: retention, now: now, ledgerSince: ledgerSince)) } while prunes.last!.moreToDo
+        return prunes
+    }
+
+    @Test func oldFullResolutionRowsBecomeOneRowPerMinuteWithEveryMicrojouleKept() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Job 1 ten days old (past full resolution), job 2 one day old; 3,000 s each: more
+        // rows than one transaction takes, minutes that straddle batches.
+        let (store, energies) = try Self.store(in: directory, ages: [10, 1], seconds: 3_000)
+        let prunes = try Self.pruneFully(store, .defaults)
+        let old = try store.samples(job: "1")
+        let recent = try store.samples(job: "2")
+        #expect(old.count == 50 && old.allSatisfy(\.perMinute), "3,000 s are 50 minutes: \(old.count) rows")
+        #expect(Set(old.map { Int(($0.start / 60).rounded(.down)) }).count == old.count, "one row per minute")
+        #expect(old.map(\.energyMicrojoules).reduce(0, +) == energies[0], "every µJ of the series is kept")
+        #expect(old.map(\.cpuMicroseconds).reduce(0, +) == 3_000 * 1000)
+        #expect(old.first?.start == Self.now - 10 * Self.day && old.last?.end == Self.now - 10 * Self.day + 3_000)
+        #expect(recent.count == 3_000 && !recent.contains(where: \.perMinute), "a day-old job keeps full resolution")
+        #expect(prunes.map(\.rolledUpRows).reduce(0, +) == 3_000 && prunes.map(\.minuteRows).reduce(0, +) == 50)
+        #expect(prunes.allSatisfy { $0.transactions > 0 })
+        let status = try store.status(retention: .defaults)
+        #expect(status.samplesFull == 3_000 && status.samplesRolledUp == 50 && status.jobs == 2)
+        #expect(status.lastPrune?.rolledUpRows ?? 0 > 0)
+    }
+
+    @Test func seriesPastTheirDaysGoAndJobsPastTheirsTooWithTheirEnergyKeptForTheLedger() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, energies) = try Self.store(in: directory, ages: [120, 60, 2], seconds: 120)
+        let retention = StoreRetention(fullResolutionDays: 7, seriesDays: 90, jobsDays: 100, maxBytes: 1 << 30)
+        let prunes = try Self.pruneFully(store, retention)
+        #expect(prunes.map(\.expiredJobs).reduce(0, +) == 1)
+        #expect(try store.job(id: "1") == nil, "job 1 ended 120 days ago, past jobs_days = 100")
+        #expect(try store.samples(job: "2").isEmpty == false, "job 2's series is 60 days old: rolled up, kept")
+        #expect(try store.samples(job: "2").allSatisfy(\.perMinute))
+        #expect(try store.job(id: "2")?.1.energyMicrojoules == energies[1], "totals outlive the series")
+        #expect(try store.samples(job: "3").count == 120)
+        #expect(try store.expiredJobEnergy(ledgerSince: Self.now - 400 * Self.day) == ["cpu-package": UInt64(energies[0])])
+        #expect(try store.expiredJobEnergy(ledgerSince: Self.now).isEmpty, "another ledger period's expired energy is not this one's")
+
+        // Past series_days: job 2's series goes, its totals stay.
+        let later = StoreRetention(fullResolutionDays: 7, seriesDays: 30, jobsDays: 0, maxBytes: 1 << 30)
+        _ = try Self.pruneFully(store, later)
+        #expect(try store.samples(job: "2").isEmpty)
+        #expect(try store.job(id: "2")?.1.energyMicrojoules == energies[1])
+    }
+
+    @Test func aStoreFilledPastItsBoundShrinksUnderItLoggedAndNoTotalLost() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let state = root + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        // 40 jobs of an hour each, the oldest first: ~144,000 rows, several MiB.
+        let ages = (0..<40).map { 3.0 - Double($0) * 0.05 }
+        var (store, energies) = try Self.store(in: state, ages: ages, seconds: 3_600)
+        let filled = store.bytes
+        let bound: Int64 = 3 << 20
+        #expect(filled > 2 * bound, "the store was filled past its bound: \(filled) bytes")
+        store = try JobStore(directory: state)
+
+        var configuration = DaemonConfiguration()
+        configuration.sysfsRoot = root + "/sys"
+        configuration.stateDirectory = state
+        configuration.metricsListen = "off"
+        configuration.nvmlLibrary = "off"
+        configuration.storeMaxBytes = Double(bound)
+        let log = SamplerFaultTests.RecordedLog()
+        let logger = Logger(label: "retention-test") { _ in SamplerFaultTests.RecordedLog.Handler(log: log) }
+        let clock = SimulatedClock(wall: Self.now)
+        let sampler = try Sampler(configuration: configuration, store: store, logger: logger, clock: clock.samplerClock)
+        var prunes: [StorePrune] = []
+        repeat {
+            guard let prune = await sampler.pruneNow() else { break }
+            prunes.append(prune)
+        } while prunes.last!.moreToDo && prunes.count < 20
+        #expect(store.bytes <= bound, "the store shrank under its bound: \(store.bytes) bytes of \(bound)")
+        let dropped = prunes.map(\.droppedForSizeRows).reduce(0, +)
+        #expect(dropped > 0 && prunes.allSatisfy { !$0.overBound })
+        #expect(log.contains("passed store.max_bytes") && log.contains("ergometer.store.rows_dropped="), "the log says what was dropped")
+        for (index, energy) in energies.enumerated() {
+            #expect(try store.job(id: String(index + 1))?.1.energyMicrojoules == energy, "job \(index + 1)'s totals are intact")
+        }
+        // The oldest went first: what is left all began after what was dropped.
+        let through = try #require(prunes.compactMap(\.droppedForSizeThrough).max())
+        let status = try store.status(retention: configuration.retention)
+        #expect(status.oldestSample.map { $0 >= through } ?? true, "kept rows are younger than the dropped ones")
+        #expect(status.samplesFull > 0, "the newest series are kept")
+        let ledger = await sampler.ledger(for: ControlCaller(uid: 0, gid: 0, pid: 1, user: "root", isAdmin: true))
+        #expect(ledger.lastPrune?.droppedForSizeRows ?? 0 > 0, "ergo ledger shows what was dropped")
+    }
+}
