@@ -6,7 +6,7 @@ CONFIGURATION ?= debug
 BIN = .build/$(CONFIGURATION)
 DEMO_TREE = $(shell mktemp -d /tmp/ergometer-demo-XXXXXX)
 
-.PHONY: all deps build test demo demo-run bench fuzz clean install install-files
+.PHONY: all deps build test demo demo-run bench soak fuzz clean install install-files
 
 # Where `make install` puts things: binaries in $(PREFIX)/bin, the unit in $(UNITDIR), the
 # configuration in $(SYSCONFDIR)/ergometer (kept if one is there), all under $(DESTDIR).
@@ -68,6 +68,15 @@ demo-run:
 	  echo "== ergo compare 1 2" && \
 	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS); \
 	  status=$$?; rm -rf $$state; exit $$status
+
+# The soak (release build): 90 simulated days of a busy node at a 1 s tick (1,000 jobs a day of
+# 1 to 60 minutes, ten week-long jobs, ergod restarted every 10 days) against the real sampler
+# and store; prints each day's store size, rows, memory and query times, then every bound,
+# "held" or "broke". SOAK_DAYS shortens it.
+SOAK_DAYS ?= 90
+soak: deps
+	$(SWIFT) build -c release --product ergometer-soak
+	.build/release/ergometer-soak --fixtures Tests/Fixtures --days $(SOAK_DAYS)
 
 # Benchmarks (release build): the hot paths, time and allocations per call (ergometer-bench),
 # the probe's reads (ergo bench), the kernels of the training workload, and ergod side by side

@@ -104,6 +104,16 @@ let package = Package(
             path: "Benchmarks/ergometer-bench",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // The soak (make soak): months of a busy node in simulated time against the real
+        // sampler and store, each bound printed "held" or "broke".
+        .executableTarget(
+            name: "ergometer-soak",
+            dependencies: [
+                "ErgometerDaemon", "ErgometerWire", "ErgometerTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ergometer-soak",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         // Fuzzing (make fuzz; a short run in the tests): seeded mutations of real inputs for
         // every parser a stranger can reach, each answer checked against the parser's contract.
         .executableTarget(
@@ -116,7 +126,8 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
-        .target(name: "ErgometerTestSupport", dependencies: ["ErgometerDaemon"], path: "Tests/ErgometerTestSupport"),
+        .target(
+            name: "ErgometerTestSupport", dependencies: ["ErgometerDaemon", .product(name: "Logging", package: "swift-log")], path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore", "ErgometerTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ErgometerProbesTests",

@@ -95,6 +95,8 @@ public actor Sampler {
     var pruneTask: Task<Void, Never>?
     var lastPruneStart: UInt64 = 0
     public internal(set) var lastPrune: StorePrune?
+    /// The longest transaction of every prune so far, seconds (what a checkpoint may wait).
+    public internal(set) var longestPruneTransactionSeconds = 0.0
     /// Whether being over `store.max_bytes` with nothing left to drop was said.
     var saidOverBound = false
     public internal(set) var storeError: String?
@@ -207,6 +209,11 @@ public actor Sampler {
             if clock.now > deadline { deadline = clock.now + interval }  // fell behind: do not burst
         }
         notifier?.stopping()
+        await stop()
+    }
+
+    /// Takes no more jobs, lets a running prune finish, and saves everything: the last write.
+    public func stop() async {
         stopping = true
         await waitForPrune()
         checkpoint()

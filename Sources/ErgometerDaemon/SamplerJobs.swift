@@ -67,6 +67,9 @@ extension Sampler {
         var enclosingJob: String?
     }
 
+    /// The id the next job will get (a test makes its cgroup's files ready beforehand).
+    public var nextJobID: String { String(nextJobNumber) }
+
     /// The next job's id.
     func takeJobNumber() -> String {
         defer { nextJobNumber += 1 }

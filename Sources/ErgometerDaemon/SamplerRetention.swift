@@ -52,6 +52,7 @@ extension Sampler {
             noteStoreFailure(error)
         case .success(let prune):
             if prune.changedAnything { lastPrune = prune }
+            longestPruneTransactionSeconds = max(longestPruneTransactionSeconds, prune.longestTransactionSeconds)
             say(prune)
         }
     }
@@ -81,6 +82,9 @@ extension Sampler {
             "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.seconds": "\(prune.seconds)",
         ])
     }
+
+    /// The store this sampler writes (nil: in memory only).
+    public nonisolated var jobStore: JobStore? { store }
 
     /// What `ergo store` shows, from the store, with the retention in force.
     public func storeStatus() throws(StoreError) -> StoreStatus? {

@@ -20,7 +20,8 @@ extension JobStore {
 
     /// v6: which time-series rows are per minute (rows of earlier versions: those after their
     /// job's first hour, as the sampler wrote them), an index by age for retention, the last
-    /// prune, and the energy of jobs dropped by `jobs_days` (the ledger still counts it).
+    /// prune, the energy of jobs dropped by `jobs_days` (the ledger still counts it), and an
+    /// index by job number, so that the newest jobs (`ergo jobs`) are read without sorting all.
     static func migrateToRetention(_ db: Database) throws {
         try db.alter(table: JobSample.databaseTableName) { table in
             table.add(column: "per_minute", .boolean).notNull().defaults(to: false)
@@ -29,6 +30,7 @@ extension JobStore {
             UPDATE job_samples SET per_minute = 1
               WHERE start >= (SELECT started FROM jobs WHERE jobs.id = job_samples.job) + 3600;
             CREATE INDEX job_samples_by_age ON job_samples (per_minute, start);
+            CREATE INDEX jobs_by_number ON jobs (CAST(id AS INTEGER));
             CREATE TABLE store_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
             CREATE TABLE expired_job_energy (
               domain TEXT PRIMARY KEY NOT NULL, ledger_since DOUBLE NOT NULL, energy_uj INTEGER NOT NULL, jobs INTEGER NOT NULL);
@@ -252,6 +254,11 @@ extension JobStore {
             let rows = try Row.fetchAll(db, sql: "SELECT domain, energy_uj FROM expired_job_energy WHERE ledger_since = ?", arguments: [ledgerSince])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["domain"] as String, UInt64(max($0["energy_uj"] as Int64, 0))) })
         }
+    }
+
+    /// Start of the oldest time-series row of one resolution (Unix seconds), nil when none.
+    public func oldestSample(perMinute: Bool) throws(StoreError) -> Double? {
+        try read { db in try Double.fetchOne(db, sql: "SELECT MIN(start) FROM job_samples WHERE per_minute = ?", arguments: [perMinute]) }
     }
 
     /// What `ergo store` shows.

@@ -73,7 +73,7 @@ struct DiscoveryTests {
         deinit { remove("/") }
     }
 
-    func sampler(root: String, units: [String] = [], maxActiveJobs: Int = 1000) throws -> (Sampler, SamplerFaultTests.RecordedLog) {
+    func sampler(root: String, units: [String] = [], maxActiveJobs: Int = 1000) throws -> (Sampler, RecordedLog) {
         var configuration = DaemonConfiguration()
         configuration.maxActiveJobs = maxActiveJobs
         configuration.sysfsRoot = root + "/sys"
@@ -84,7 +84,7 @@ struct DiscoveryTests {
         configuration.checkpointSeconds = 600
         configuration.discoverSystemdUnits = units
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        let log = SamplerFaultTests.RecordedLog()
+        let log = RecordedLog()
         return (try SamplerFaultTests.Bench.sampler(configuration, log: log), log)
     }
 
@@ -133,7 +133,7 @@ struct DiscoveryTests {
         let caller = SamplerFaultTests.Bench.caller
         try await tick(sampler) { await sampler.jobs(all: true, caller: caller).count >= layouts.count }
         let found = await sampler.jobs(all: true, caller: caller)
-        #expect(found.count == layouts.count, "\(found.map(\.jobID)) \(log.lines.withLock { $0 })")
+        #expect(found.count == layouts.count, "\(found.map(\.jobID)) \(log.recorded)")
         for burner in burners { burner.go() }
         try await Task.sleep(nanoseconds: 1_500_000_000)
         await sampler.tick()
@@ -217,7 +217,7 @@ struct DiscoveryTests {
         burner.go()  // burns while no ergod runs
         try await Task.sleep(nanoseconds: 1_000_000_000)
         let configuration = await first.configuration
-        let second = try SamplerFaultTests.Bench.sampler(configuration, log: SamplerFaultTests.RecordedLog())
+        let second = try SamplerFaultTests.Bench.sampler(configuration, log: RecordedLog())
         await second.restore()
         for _ in 0..<5 {
             try await Task.sleep(nanoseconds: 60_000_000)
@@ -248,7 +248,7 @@ struct DiscoveryTests {
         }
         let running = await sampler.jobs(all: true, caller: caller).filter { $0.ended == nil }
         #expect(running.count == 1)
-        #expect(log.lines.withLock { $0.filter { $0.contains("not measured: a job limit") }.count } == 1)
+        #expect(log.recorded.filter { $0.contains("not measured: a job limit") }.count == 1)
         // The admitted one's folder goes: the other is measured at the next scan.
         let admitted = try #require(running.first)
         folders.remove("/system.slice/slurmstepd.scope/job_\(admitted.jobID)")
@@ -257,6 +257,6 @@ struct DiscoveryTests {
             return now.count == 1 && now.first?.id != admitted.id
         }
         let now = await sampler.jobs(all: true, caller: caller).filter { $0.ended == nil }
-        #expect(now.count == 1 && now.first?.jobID != admitted.jobID, "\(now.map(\.jobID)) \(log.lines.withLock { $0.suffix(6) })")
+        #expect(now.count == 1 && now.first?.jobID != admitted.jobID, "\(now.map(\.jobID)) \(log.recorded.suffix(6))")
     }
 }

@@ -20,8 +20,8 @@ struct HwmonMeterFaultTests {
         var configuration = DaemonConfiguration()
         configuration.sysfsRoot = root + "/sys"
         configuration.procfsRoot = root + "/proc"
-        let log = SamplerFaultTests.RecordedLog()
-        let sampler = try Sampler(configuration: configuration, store: nil, logger: Logger(label: "vanish") { _ in SamplerFaultTests.RecordedLog.Handler(log: log) })
+        let log = RecordedLog()
+        let sampler = try Sampler(configuration: configuration, store: nil, logger: Logger(label: "vanish") { _ in RecordedLog.Handler(log: log) })
         func measured() async -> UInt64? {
             await sampler.ledger(for: Self.caller).domains.first { $0.domain == "gpu-0000:04:00.0" }?.measuredMicrojoules
         }

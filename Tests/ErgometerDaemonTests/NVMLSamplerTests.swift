@@ -14,7 +14,7 @@ struct NVMLSamplerTests {
     final class Box {
         let nvml: FakeNVML
         let root: String
-        let log = SamplerFaultTests.RecordedLog()
+        let log = RecordedLog()
         let configuration: DaemonConfiguration
         var sampler: Sampler
         var children: [Process] = []

@@ -14,26 +14,6 @@ import Testing
 /// buckets still add up to what was measured.
 @Suite(.serialized)
 struct SamplerFaultTests {
-    /// Log lines (message and metadata), to check what ergod says about a fault.
-    final class RecordedLog: Sendable {
-        let lines = Mutex<[String]>([])
-        func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
-
-        struct Handler: LogHandler {
-            let log: RecordedLog
-            var metadata: Logger.Metadata = [:]
-            var logLevel: Logger.Level = .info
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) {
-                let fields = (event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-                log.lines.withLock { $0.append("\(event.level) \(event.message) \(fields)") }
-            }
-        }
-    }
-
     /// A sampler on a scratch copy of intel-1s (real /proc and cgroups, a job cgroup subtree of
     /// its own) measuring a busy shell loop as a job.
     final class Bench {

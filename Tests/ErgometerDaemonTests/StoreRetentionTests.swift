@@ -120,8 +120,8 @@ struct StoreRetentionTests {
         configuration.metricsListen = "off"
         configuration.nvmlLibrary = "off"
         configuration.storeMaxBytes = Double(bound)
-        let log = SamplerFaultTests.RecordedLog()
-        let logger = Logger(label: "retention-test") { _ in SamplerFaultTests.RecordedLog.Handler(log: log) }
+        let log = RecordedLog()
+        let logger = Logger(label: "retention-test") { _ in RecordedLog.Handler(log: log) }
         let clock = SimulatedClock(wall: Self.now)
         let sampler = try Sampler(configuration: configuration, store: store, logger: logger, clock: clock.samplerClock)
         var prunes: [StorePrune] = []

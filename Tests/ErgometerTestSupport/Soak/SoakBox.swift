@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The box a soak runs on, in memory (/dev/shm where there is one): intel-1s's sysfs, whose RAPL
+/// package (40 W) and DRAM (5 W) counters advance in simulated time and wrap at their range as
+/// the hardware's do; a procfs with each job's process; and a cgroup2 tree (`self/mountinfo`
+/// points at it) where ergod makes its `ergo run` jobs and Slurm its own, each job's `cpu.stat`
+/// advancing at one core. Every value is written in place through a kept-open descriptor, as
+/// the kernel's files change under the sampler's kept-open ones.
+public final class SoakBox {
+    public let root: String
+    public let sysfs: String
+    public let procfs: String
+    public let cgroupRoot: String
+    public let state: String
+
+    /// A RAPL zone: its file, watts, range, value and the fraction of a µJ carried.
+    struct Zone {
+        var descriptor: Int32
+        var watts: Double
+        var range: UInt64
+        var value: UInt64
+        var carried: Double
+    }
+
+    /// A running job's CPU counter.
+    struct Counter {
+        var descriptor: Int32
+        var microseconds: UInt64
+        var folder: String
+        var process: String
+    }
+
+    private var zones: [Zone] = []
+    private var counters: [String: Counter] = [:]
+    /// Energy the zones gained since the box was made, µJ: what any meter should read.
+    public private(set) var drawnMicrojoules: UInt64 = 0
+
+    public init(fixtures: String) throws {
+        let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
+        root = base + "ergometer-soak-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        sysfs = root + "/sys"
+        procfs = root + "/proc"
+        cgroupRoot = root + "/cgroup"
+        state = root + "/state"
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try manager.copyItem(atPath: fixtures + "/intel-1s/sys", toPath: sysfs)
+        try manager.copyItem(atPath: fixtures + "/intel-1s/proc", toPath: procfs)
+        for folder in [cgroupRoot + "/ergometer", cgroupRoot + "/system.slice/slurmstepd.scope", procfs + "/self", state] {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        _ = manager.createFile(atPath: cgroupRoot + "/cgroup.procs", contents: nil)
+        try "30 1 0:27 / \(cgroupRoot) rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n"
+            .write(toFile: procfs + "/self/mountinfo", atomically: true, encoding: .utf8)
+        for (zone, watts) in [("intel-rapl:0", 40.0), ("intel-rapl:0:2", 5.0)] {
+            let folder = sysfs + "/class/powercap/" + zone
+            let range = UInt64(try String(contentsOfFile: folder + "/max_energy_range_uj", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            let value = UInt64(try String(contentsOfFile: folder + "/energy_uj", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            let descriptor = open(folder + "/energy_uj", O_WRONLY)
+            guard descriptor >= 0, range > 0 else { throw FixtureError("cannot open \(folder)/energy_uj") }
+            zones.append(Zone(descriptor: descriptor, watts: watts, range: range, value: value, carried: 0))
+        }
+    }
+
+    /// Every zone gains its watts × `seconds` (wrapping at its range), every running job one
+    /// core × `seconds` of CPU.
+    public func advance(seconds: Double) {
+        for index in zones.indices {
+            let exact = zones[index].watts * seconds * 1e6 + zones[index].carried
+            let added = UInt64(exact)
+            zones[index].carried = exact - Double(added)
+            let range = zones[index].range
+            let value = zones[index].value + added
+            zones[index].value = value <= range ? value : value - range
+            drawnMicrojoules += added
+            Self.write(zones[index].value, prefix: "", to: zones[index].descriptor)
+        }
+        let cpu = UInt64(seconds * 1e6)
+        var index = counters.startIndex
+        while index != counters.endIndex {
+            counters.values[index].microseconds += cpu
+            Self.write(counters.values[index].microseconds, prefix: "usage_usec ", to: counters.values[index].descriptor)
+            counters.formIndex(after: &index)
+        }
+    }
+
+    /// Makes `ergo run`'s job `id` ready before it registers: the process (`pid`, root's) and
+    /// the cgroup ergod will move it into.
+    public func prepareRegisteredJob(id: String, pid: Int32) throws {
+        let folder = cgroupRoot + "/ergometer/job-\(id)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: folder + "/cgroup.procs", contents: nil)
+        let process = try makeProcess(pid, cgroup: "/", environment: "")
+        try startCounter(key: "run-\(id)", file: folder + "/cpu.stat", folder: folder, process: process)
+    }
+
+    /// A Slurm job as slurmstepd makes it on cgroup v2: the job's folder, its batch step's task
+    /// folder holding the process, and the job's CPU counter.
+    public func startSlurmJob(number: Int, pid: Int32) throws {
+        let folder = cgroupRoot + "/system.slice/slurmstepd.scope/job_\(number)"
+        try FileManager.default.createDirectory(atPath: folder + "/step_batch/task_0", withIntermediateDirectories: true)
+        try "\(pid)\n".write(toFile: folder + "/step_batch/task_0/cgroup.procs", atomically: false, encoding: .utf8)
+        try "populated 1\nfrozen 0\n".write(toFile: folder + "/cgroup.events", atomically: false, encoding: .utf8)
+        let process = try makeProcess(pid, cgroup: "/system.slice/slurmstepd.scope/job_\(number)/step_batch/task_0", environment: "SLURM_JOB_NAME=soak-\(number)\0")
+        try startCounter(key: "slurm-\(number)", file: folder + "/cpu.stat", folder: folder, process: process)
+    }
+
+    /// The job's processes are gone and its cgroup removed (a finished Slurm job, an `ergo run`
+    /// that ended or was killed): what the kernel shows once it rmdir'ed the folder.
+    public func removeJob(key: String) {
+        guard let counter = counters.removeValue(forKey: key) else { return }
+        close(counter.descriptor)
+        try? FileManager.default.removeItem(atPath: counter.folder)
+        try? FileManager.default.removeItem(atPath: counter.process)
+    }
+
+    public var runningJobs: Int { counters.count }
+
+    private func makeProcess(_ pid: Int32, cgroup: String, environment: String) throws -> String {
+        let folder = procfs + "/\(pid)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "Name:\tsoak\nUid:\t0\t0\t0\t0\n".write(toFile: folder + "/status", atomically: false, encoding: .utf8)
+        try "0::\(cgroup)\n".write(toFile: folder + "/cgroup", atomically: false, encoding: .utf8)
+        try environment.write(toFile: folder + "/environ", atomically: false, encoding: .utf8)
+        return folder
+    }
+
+    private func startCounter(key: String, file: String, folder: String, process: String) throws {
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw FixtureError("cannot create \(file)") }
+        Self.write(0, prefix: "usage_usec ", to: descriptor)
+        counters[key] = Counter(descriptor: descriptor, microseconds: 0, folder: folder, process: process)
+    }
+
+    /// `prefix` and the value as 20 digits and a newline, over the old one at offset 0.
+    private static func write(_ value: UInt64, prefix: StaticString, to descriptor: Int32) {
+        let count = prefix.utf8CodeUnitCount + 21
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { bytes in
+            prefix.withUTF8Buffer { for (index, byte) in $0.enumerated() { bytes[index] = byte } }
+            var remaining = value
+            for position in stride(from: count - 2, through: prefix.utf8CodeUnitCount, by: -1) {
+                bytes[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            }
+            bytes[count - 1] = UInt8(ascii: "\n")
+            _ = pwrite(descriptor, bytes.baseAddress, count, 0)
+        }
+    }
+
+    deinit {
+        for zone in zones { close(zone.descriptor) }
+        for counter in counters.values { close(counter.descriptor) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}

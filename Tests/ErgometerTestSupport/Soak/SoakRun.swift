@@ -1,0 +1,263 @@
+import ErgometerDaemon
+import ErgometerStore
+import ErgometerWire
+import Foundation
+import Logging
+
+/// What a soak simulates: a busy node's jobs over `days` at a 1 s tick.
+public struct SoakPlan: Sendable {
+    public var days: Int
+    /// Short jobs a day (arriving at random), each 1 to 60 minutes; half `ergo run`, half Slurm's.
+    public var jobsPerDay = 1000
+    public var shortestJobSeconds = 60
+    public var longestJobSeconds = 3600
+    public var registeredShare = 0.5
+    /// `ergo run` jobs whose process dies without an end request (ergod notices).
+    public var killedShare = 0.1
+    /// Jobs that run a week each, always this many (each replaced when it ends).
+    public var longJobs = 10
+    public var longJobSeconds = 7 * 86_400
+    /// ergod is restarted (10 s down) this often.
+    public var restartEveryDays = 10.0
+    public var retention = StoreRetention.defaults
+    public var checkpointSeconds = 5.0
+    public var seed: UInt64 = 2026
+
+    public init(days: Int) { self.days = days }
+}
+
+/// The figures of one simulated day, taken at its end.
+public struct SoakDay: Sendable, Codable {
+    public var day: Int
+    /// Real seconds the day took to simulate.
+    public var realSeconds: Double
+    public var storeBytes: Int64
+    public var jobsInStore: Int
+    public var samplesFull: Int
+    public var samplesRolledUp: Int
+    /// Age of the oldest full-resolution row and of the oldest row, days.
+    public var oldestFullAgeDays: Double?
+    public var oldestSampleAgeDays: Double?
+    public var residentBytes: Int
+    /// Medians of five: `ergo jobs --all`, `ergo report` of a recent job, a checkpoint of five
+    /// ticks, a scrape of /metrics (render).
+    public var jobsListSeconds: Double
+    public var reportSeconds: Double
+    public var checkpointSeconds: Double
+    public var scrapeSeconds: Double
+    public var metricsSeries: Int
+    public var runningJobs: Int
+}
+
+/// The whole run: each day's figures and the checks made at its end.
+public struct SoakOutcome: Sendable {
+    public var plan: SoakPlan
+    public var days: [SoakDay] = []
+    /// The ledger at the end: what the meters measured, what the buckets hold, what the box drew.
+    public var measuredMicrojoules: UInt64 = 0
+    public var bucketsMicrojoules: UInt64 = 0
+    public var drawnMicrojoules: UInt64 = 0
+    /// Ended jobs whose totals were noted when they ended, and those the store no longer reports exactly.
+    public var jobsChecked = 0
+    public var totalsChanged: [String] = []
+    public var jobsStarted = 0
+    public var restarts = 0
+    public var longestPruneTransactionSeconds = 0.0
+    public var warnings: [String] = []
+}
+
+/// Runs a soak: ergod's sampler (the real one, its store on a real SQLite file) on a `SoakBox`,
+/// in simulated time, with the plan's jobs coming and going, restarts, and the day's figures.
+public final class SoakRun {
+    public let plan: SoakPlan
+    let box: SoakBox
+    let clock: SimulatedClock
+    var configuration = DaemonConfiguration()
+    var sampler: Sampler
+    let log = RecordedLog(keepingLast: 20)
+    static let root = ControlCaller(uid: 0, gid: 0, pid: 1, user: "root", isAdmin: true)
+
+    /// A running job: when it ends, how, and the box's key for it.
+    struct Running {
+        var key: String
+        var endsAt: Int
+        var killed: Bool
+        var registeredID: String?
+        var long: Bool
+    }
+
+    public init(plan: SoakPlan, fixtures: String) throws {
+        self.plan = plan
+        box = try SoakBox(fixtures: fixtures)
+        clock = SimulatedClock(wall: 1_800_000_000)
+        configuration.sysfsRoot = box.sysfs
+        configuration.procfsRoot = box.procfs
+        configuration.stateDirectory = box.state
+        configuration.metricsListen = "off"
+        configuration.nvmlLibrary = "off"
+        configuration.checkpointSeconds = plan.checkpointSeconds
+        configuration.idleWatts = 10
+        configuration.maxActiveJobs = 10_000
+        configuration.fullResolutionDays = plan.retention.fullResolutionDays
+        configuration.seriesDays = plan.retention.seriesDays
+        configuration.jobsDays = plan.retention.jobsDays
+        configuration.storeMaxBytes = Double(plan.retention.maxBytes)
+        sampler = try Self.sampler(configuration, clock: clock, log: log)
+    }
+
+    static func sampler(_ configuration: DaemonConfiguration, clock: SimulatedClock, log: RecordedLog) throws -> Sampler {
+        try Sampler(
+            configuration: configuration, store: try JobStore(directory: configuration.stateDirectory), logger: log.logger(label: "soak", level: .warning),
+            clock: clock.samplerClock)
+    }
+
+    /// Simulates the plan; `progress` hears of each day as it ends.
+    public func run(progress: (SoakDay) -> Void = { _ in }) async throws -> SoakOutcome {
+        var outcome = SoakOutcome(plan: plan)
+        var random = SplitMix64(seed: plan.seed)
+        await sampler.restore()
+        var running: [Running] = []
+        var expected = [Double](repeating: .nan, count: plan.days * plan.jobsPerDay * 2 + 1000)
+        var slurmNumber = 0
+        var nextPid: Int32 = 1_000_000
+        let meanGap = 86_400.0 / Double(plan.jobsPerDay)
+        var nextArrival = 0.0
+        let seconds = plan.days * 86_400
+        var dayStarted = DispatchTime.now().uptimeNanoseconds
+        var nextRestart = plan.restartEveryDays > 0 ? Int(plan.restartEveryDays * 86_400) : Int.max
+
+        func start(lasting duration: Int, at second: Int, long: Bool) async throws {
+            nextPid += 1
+            let registered = Double.random(in: 0..<1, using: &random) < plan.registeredShare
+            if registered {
+                let id = await sampler.nextJobID
+                try box.prepareRegisteredJob(id: id, pid: nextPid)
+                let response = try await sampler.register(
+                    RegisterJobRequest(name: "soak", jobID: nil, labels: [:], command: ["train"], pid: nextPid, processors: nil), caller: Self.root)
+                guard response.id == id, response.tracking == .cgroup else { throw FixtureError("job \(response.id) registered as \(response.tracking)") }
+                let killed = !long && Double.random(in: 0..<1, using: &random) < plan.killedShare / plan.registeredShare
+                running.append(Running(key: "run-\(id)", endsAt: second + duration, killed: killed, registeredID: id, long: long))
+            } else {
+                slurmNumber += 1
+                try box.startSlurmJob(number: slurmNumber, pid: nextPid)
+                running.append(Running(key: "slurm-\(slurmNumber)", endsAt: second + duration, killed: false, registeredID: nil, long: long))
+            }
+            outcome.jobsStarted += 1
+        }
+
+        for index in 0..<plan.longJobs {
+            try await start(lasting: plan.longJobSeconds - index * plan.longJobSeconds / max(plan.longJobs, 1), at: 0, long: true)
+        }
+        for second in 0..<seconds {
+            while nextArrival <= Double(second) {
+                let duration = Int.random(in: plan.shortestJobSeconds...plan.longestJobSeconds, using: &random)
+                try await start(lasting: duration, at: second, long: false)
+                nextArrival += -Foundation.log(1 - Double.random(in: 0..<1, using: &random)) * meanGap
+            }
+            var index = 0
+            while index < running.count {
+                let job = running[index]
+                guard job.endsAt <= second else {
+                    index += 1
+                    continue
+                }
+                running.remove(at: index)
+                box.removeJob(key: job.key)
+                if let id = job.registeredID, !job.killed { _ = try await sampler.end(id: id, exitStatus: 0, caller: Self.root) }
+                if job.long { try await start(lasting: plan.longJobSeconds, at: second, long: true) }
+            }
+            clock.advance(seconds: 1)
+            box.advance(seconds: 1)
+            await sampler.tick()
+
+            if second + 1 == nextRestart, second + 1 < seconds {  // none at the very end: the run stops there
+                await sampler.stop()
+                clock.advance(seconds: 10)  // ergod is down; the box draws on
+                box.advance(seconds: 10)
+                sampler = try Self.sampler(configuration, clock: clock, log: log)
+                await sampler.restore()
+                outcome.restarts += 1
+                nextRestart += Int(plan.restartEveryDays * 86_400)
+            }
+            if (second + 1) % 21_600 == 0 { await note(&expected) }
+            if (second + 1) % 86_400 == 0 {
+                let day = try await measure(day: (second + 1) / 86_400, running: running.count, began: dayStarted)
+                outcome.days.append(day)
+                progress(day)
+                dayStarted = DispatchTime.now().uptimeNanoseconds
+            }
+        }
+        await note(&expected)
+        let ledger = await sampler.ledger(for: Self.root)
+        outcome.measuredMicrojoules = ledger.measuredMicrojoules
+        outcome.bucketsMicrojoules = ledger.buckets.totalMicrojoules
+        outcome.drawnMicrojoules = box.drawnMicrojoules
+        outcome.longestPruneTransactionSeconds = await sampler.longestPruneTransactionSeconds
+        await sampler.stop()
+        let store = try JobStore(directory: box.state)
+        for (job, totals) in try store.jobs(includeEnded: true, limit: Int.max) where job.ended != nil {
+            guard let number = Int(job.id), number < expected.count, !expected[number].isNaN else { continue }
+            outcome.jobsChecked += 1
+            if JobReportBuilder.summary(job: job, totals: totals).energyJoules != expected[number] { outcome.totalsChanged.append(job.id) }
+        }
+        outcome.warnings = log.recorded
+        return outcome
+    }
+
+    /// Notes the totals of jobs that ended since the last look, as ergod reported them then.
+    private func note(_ expected: inout [Double]) async {
+        for summary in await sampler.jobs(all: true, caller: Self.root) where summary.ended != nil {
+            guard let number = Int(summary.id), number < expected.count, expected[number].isNaN else { continue }
+            expected[number] = summary.energyJoules
+        }
+    }
+
+    /// The day's figures: the store's size and rows, memory, and the queries' times.
+    private func measure(day: Int, running: Int, began: UInt64) async throws -> SoakDay {
+        let realSeconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        await sampler.waitForPrune()
+        // What `ergo store` asks, of ergod's own store (a second connection would be the test's memory).
+        guard let status = try await sampler.storeStatus(), let store = sampler.jobStore else { throw FixtureError("the soak's ergod has no store") }
+        let now = clock.wallSeconds
+        func median(_ body: () async -> Void) async -> Double {
+            var times: [Double] = []
+            for _ in 0..<5 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                await body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return times.sorted()[2]
+        }
+        let jobs = await median { _ = await self.sampler.jobs(all: true, caller: Self.root) }
+        let recent = await sampler.jobs(all: true, caller: Self.root).first { $0.ended != nil }?.id ?? "1"
+        let report = await median { _ = try? await self.sampler.report(id: recent) }
+        var checkpoints: [Double] = []
+        for _ in 0..<5 {
+            for _ in 0..<5 {
+                clock.advance(seconds: 1)
+                box.advance(seconds: 1)
+                await sampler.tick()
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            await sampler.checkpoint()
+            checkpoints.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        var page = ""
+        let scrape = await median { page = await self.sampler.metricsText() }
+        let series = page.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+        return SoakDay(
+            day: day, realSeconds: realSeconds, storeBytes: status.bytes, jobsInStore: status.jobs, samplesFull: status.samplesFull,
+            samplesRolledUp: status.samplesRolledUp,
+            oldestFullAgeDays: try store.oldestSample(perMinute: false).map { (now - $0) / 86_400 },
+            oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: Self.residentBytes(), jobsListSeconds: jobs,
+            reportSeconds: report, checkpointSeconds: checkpoints.sorted()[2], scrapeSeconds: scrape, metricsSeries: series, runningJobs: running)
+    }
+
+    /// This process's resident memory (VmRSS), bytes.
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+}
