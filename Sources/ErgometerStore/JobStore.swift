@@ -41,7 +41,9 @@ public final class JobStore: Sendable {
         configuration.maximumReaderCount = 2
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
-        try Self.enableIncrementalVacuum(pool)
+        // A store of an earlier version is rewritten once so that it can shrink; without the
+        // room for that (a full disk) it opens as it is, and tries again at the next start.
+        try? Self.enableIncrementalVacuum(pool)
         return pool
     }
 

@@ -23,7 +23,7 @@ struct LedgerCommand: AsyncParsableCommand {
             print("  job \(id): \(Format.fixed(joules, 6)) J")
         }
         if let others = ledger.buckets.otherUsers { print("  other users' jobs: \(Format.fixed(others, 6)) J") }
-        if let earlier = ledger.buckets.earlierJobs { print("  earlier jobs (before the last \(1000), summed): \(Format.fixed(earlier, 6)) J") }
+        if let earlier = ledger.buckets.earlierJobs { print("  earlier jobs (ended before the last 1000, summed): \(Format.fixed(earlier, 6)) J") }
         print("  system: \(Format.fixed(ledger.buckets.system, 6)) J")
         print("  idle: \(Format.fixed(ledger.buckets.idle, 6)) J")
         if !ledger.domains.isEmpty {

@@ -76,4 +76,39 @@ struct StoreQueryTests {
         #expect(samples.map(\.start) == [11, 12, 13, 21, 22, 23].map { Double($0) - 1 }, "\(samples.map(\.start))")
         #expect(samples.allSatisfy { $0.end == $0.start + 1 })
     }
+
+    /// What a restart gives the ledger: the jobs that ended last one by one, the period's
+    /// earlier ended jobs summed per domain, nothing of running jobs or of an earlier period.
+    @Test func theLedgersEndedJobsComeBackAsTheLatestAndASum() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(directory: directory)
+        var jobs: [StoredJob] = []
+        var totals: [JobTotals] = []
+        for index in 1...30 {
+            // Jobs 1-2 started before the period; 29-30 still run; the others ended in reverse order of id.
+            jobs.append(StoredJob(
+                id: String(index), jobID: "box-\(index)", name: "j", user: "u", uid: 1000, labelsJSON: "{}", commandJSON: "[]",
+                started: index <= 2 ? 50 : 100 + Double(index), ended: index >= 29 ? nil : 10_000 - Double(index), tracking: .cgroup, cgroup: nil,
+                pid: index, processors: nil, hardware: "test", bootID: "b"))
+            var total = JobTotals(jobID: String(index))
+            total.energyMicrojoules = Int64(index) * 11
+            total.domains = [
+                DomainTotal(domain: "cpu-package", kind: .cpuPackage, source: .rapl, energyMicrojoules: Int64(index) * 10, idleShareMicrojoules: 0),
+                DomainTotal(domain: "dram", kind: .dram, source: .rapl, energyMicrojoules: Int64(index), idleShareMicrojoules: 0),
+            ]
+            totals.append(total)
+        }
+        try store.save(
+            checkpoint: Checkpoint(
+                bootID: "b", wallTime: 0, ledgerSince: 100, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0, systemMicrojoules: 0,
+                idleMicrojoules: 0, source: .rapl),
+            newJobs: jobs, totals: totals, samples: [], endedJobs: [])
+        let ended = try store.endedJobEnergy(startedSince: 100, keepingLatest: 10)
+        // Ended in the period: jobs 3-28; the last to end are the lowest ids, 3-12.
+        #expect(ended.latest.map(\.id) == (3...12).reversed().map(String.init), "oldest of the kept first")
+        #expect(ended.latest.allSatisfy { $0.domains.count == 2 })
+        let earlier = (13...28).reduce(Int64(0), +)
+        #expect(ended.earlier == ["cpu-package": UInt64(earlier * 10), "dram": UInt64(earlier)])
+    }
 }
