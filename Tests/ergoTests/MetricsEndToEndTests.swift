@@ -226,7 +226,9 @@ extension LoadSensitiveSuites {
             let jobID = "restarted-\(UUID().uuidString.prefix(8))"
             let run = Process()
             run.executableURL = URL(fileURLWithPath: BuiltProducts.executable("ergo"))
-            run.arguments = ["run", "--job-id", jobID, "--name", "across a restart", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 6000000 ]; do i=$((i+1)); done"]
+            // Busy until the test says so (a file), however slowly Prometheus scrapes on a loaded box.
+            let done = directory + "/job-may-end"
+            run.arguments = ["run", "--job-id", jobID, "--name", "across a restart", "--", "/bin/sh", "-c", "while [ ! -e \(done) ]; do :; done"]
             run.environment = ProcessInfo.processInfo.environment.merging(["ERGOMETER_SOCKET": daemon.socket]) { _, new in new }
             run.standardOutput = FileHandle.nullDevice
             run.standardError = FileHandle.nullDevice
@@ -241,6 +243,8 @@ extension LoadSensitiveSuites {
             #expect(scraped && run.isRunning, "the job must be running when ergod restarts")
             daemon.stop()
             daemon = try RunningDaemon(root: root, configuration: configuration, listen: listen)
+            usleep(500_000)  // the restarted ergod measures the job a while too
+            _ = FileManager.default.createFile(atPath: done, contents: nil)
             run.waitUntilExit()
             #expect(run.terminationStatus == 0)
             let report = try JSONDecoder().decode(JobReport.self, from: Data(try daemon.ergo(["report", "1", "--json"]).standardOutput.utf8))

@@ -37,6 +37,7 @@ extension SoakOutcome {
             name: "ledger: measured = buckets = drawn", figure: "\(measuredMicrojoules) = \(bucketsMicrojoules) = \(drawnMicrojoules) µJ",
             bound: "exactly", held: measuredMicrojoules == bucketsMicrojoules && measuredMicrojoules == drawnMicrojoules))
         ratio("resident memory", Double(last.residentBytes), Double(first.residentBytes), most: 1.10) { mib($0) }
+        ratio("  of it private (heap, stacks)", Double(last.anonymousBytes), Double(first.anonymousBytes), most: 1.10) { mib($0) }
         ratio("ergo jobs --all", last.jobsListSeconds, first.jobsListSeconds, most: 1.5) { milliseconds($0) }
         ratio("ergo report", last.reportSeconds, first.reportSeconds, most: 1.5) { milliseconds($0) }
         ratio("checkpoint", last.checkpointSeconds, first.checkpointSeconds, most: 1.5) { milliseconds($0) }

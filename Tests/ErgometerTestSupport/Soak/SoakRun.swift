@@ -39,6 +39,10 @@ public struct SoakDay: Sendable, Codable {
     public var oldestFullAgeDays: Double?
     public var oldestSampleAgeDays: Double?
     public var residentBytes: Int
+    /// Of it, private memory (heap, stacks: what a leak grows) and file-backed pages (the code
+    /// of the program and its libraries, which grows only as code first runs).
+    public var anonymousBytes: Int
+    public var fileBytes: Int
     /// Medians of five: `ergo jobs --all`, `ergo report` of a recent job, a checkpoint of five
     /// ticks, a scrape of /metrics (render).
     public var jobsListSeconds: Double
@@ -249,14 +253,15 @@ public final class SoakRun {
             day: day, realSeconds: realSeconds, storeBytes: status.bytes, jobsInStore: status.jobs, samplesFull: status.samplesFull,
             samplesRolledUp: status.samplesRolledUp,
             oldestFullAgeDays: try store.oldestSample(perMinute: false).map { (now - $0) / 86_400 },
-            oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: Self.residentBytes(), jobsListSeconds: jobs,
+            oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: Self.memory("VmRSS:"),
+            anonymousBytes: Self.memory("RssAnon:"), fileBytes: Self.memory("RssFile:"), jobsListSeconds: jobs,
             reportSeconds: report, checkpointSeconds: checkpoints.sorted()[2], scrapeSeconds: scrape, metricsSeries: series, runningJobs: running)
     }
 
-    /// This process's resident memory (VmRSS), bytes.
-    static func residentBytes() -> Int {
+    /// A line of this process's memory in /proc/self/status (`VmRSS:`, `RssAnon:`, `RssFile:`), bytes.
+    static func memory(_ field: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) })
         else { return 0 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
     }
