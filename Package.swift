@@ -39,6 +39,8 @@ let package = Package(
         ),
         // NVML's declarations and a dlopen loader: no build-time NVIDIA dependency.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
+        // malloc_trim for ergod: memory freed after a prune goes back to the system.
+        .target(name: "CFreeMemory"),
         .target(name: "ErgometerCore", swiftSettings: strictSwift),
         .target(
             name: "ErgometerProbes",
@@ -55,6 +57,7 @@ let package = Package(
         .target(
             name: "ErgometerDaemon",
             dependencies: [
+                "CFreeMemory",
                 "ErgometerCore", "ErgometerProbes", "ErgometerStore", "ErgometerWire", "ErgometerClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

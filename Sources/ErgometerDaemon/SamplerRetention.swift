@@ -1,3 +1,4 @@
+import CFreeMemory
 import ErgometerCore
 import ErgometerProbes
 public import ErgometerStore
@@ -27,6 +28,10 @@ extension Sampler {
             } catch {
                 outcome = .failure(error)
             }
+            // Memory freed since the last prune (its rows, the checkpoints' batches) goes back
+            // to the system: without this, glibc keeps it in each thread's arena, and a daemon
+            // running for months grows by what it once needed at most, not by what it needs.
+            _ = ergo_release_free_memory()
             await self?.pruned(outcome)
         }
     }
