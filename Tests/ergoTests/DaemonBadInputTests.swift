@@ -74,6 +74,8 @@ struct DaemonBadInputTests {
         #expect(ledger.standardOutput.contains("corrupt or not an SQLite database"))
         #expect(ledger.standardOutput.contains("job 1:"), "the job was measured in memory")
         #expect(daemon.log().contains("job store unusable; sampling in memory only"))
+        let store = try daemon.ergo(["store"])
+        #expect(store.status == 1 && store.standardError.contains("keeps no job store"), "\(store.standardError)")
     }
 
     @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root (CI runs as root)"))
@@ -102,5 +104,9 @@ struct DaemonBadInputTests {
         let stored = try ProcessResult.run(BuiltProducts.executable("ergo"), ["report", "1", "--state-dir", state, "--json"])
         #expect(stored.status == 0, "\(stored.standardError)")
         #expect(stored.standardOutput.contains("\"exit_status\" : 0"))
+        // ergod's own account of its store, once it could write it again.
+        let status = try #require(try JSONSerialization.jsonObject(with: Data(try daemon.ergo(["store", "--json"]).standardOutput.utf8)) as? [String: Any])
+        #expect(status["path"] as? String == state + "/ergometer.sqlite" && status["jobs"] as? Int == 1, "\(status)")
+        #expect((status["bytes"] as? Int ?? 0) > 0 && (status["samples_full"] as? Int ?? 0) > 0, "\(status)")
     }
 }
