@@ -34,11 +34,13 @@ public final class JobStore: Sendable {
         // every few seconds costs microseconds, not a disk flush; a power cut can lose the
         // last checkpoint, never corrupt the file, and the next start re-attributes the gap.
         // The log is cut back to 16 MiB after each checkpoint of it (a prune can make it grow),
-        // and each connection caches at most 2 MiB of pages, however large the store grows.
+        // and each connection caches at most 2 MiB of pages, however large the store grows. One
+        // reader is enough: ergod's queries come one at a time from the sampler (the writer,
+        // beside it, serves the checkpoint and the prune), and each connection's cache is memory.
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 16777216; PRAGMA cache_size = -2048")
         }
-        configuration.maximumReaderCount = 2
+        configuration.maximumReaderCount = 1
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         // A store of an earlier version is rewritten once so that it can shrink; without the
