@@ -39,7 +39,7 @@ let package = Package(
         ),
         // NVML's declarations and a dlopen loader: no build-time NVIDIA dependency.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
-        // malloc_trim for ergod: memory freed after a prune goes back to the system.
+        // ergod's allocator: one glibc arena, and malloc_trim after a prune (flat memory for months).
         .target(name: "CFreeMemory"),
         .target(name: "ErgometerCore", swiftSettings: strictSwift),
         .target(

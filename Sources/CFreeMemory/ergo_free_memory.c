@@ -2,6 +2,11 @@
 
 #if defined(__GLIBC__)
 #include <malloc.h>
+
+/// One arena for the whole process, before main (see the header).
+__attribute__((constructor)) static void ergo_use_one_arena(void) {
+    mallopt(M_ARENA_MAX, 1);
+}
 #endif
 
 int ergo_release_free_memory(void) {
