@@ -66,7 +66,7 @@ extension Sampler {
     private func say(_ prune: StorePrune) {
         let bound = configuration.retention.maxBytes
         if prune.droppedForSizeRows > 0 {
-            let through = prune.droppedForSizeThrough.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) } ?? "?"
+            let through = prune.droppedForSizeThrough.map(UTCTimestamp.iso8601) ?? "?"
             logger.warning("the job store passed store.max_bytes: dropped its oldest time series (job totals are kept)", metadata: [
                 "ergometer.store.rows_dropped": "\(prune.droppedForSizeRows)", "ergometer.store.dropped_through": "\(through)",
                 "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.max_bytes": "\(bound)",

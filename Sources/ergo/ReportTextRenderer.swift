@@ -66,9 +66,5 @@ enum ReportTextRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func timestamp(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
-    }
+    static func timestamp(_ seconds: Double) -> String { UTCTimestamp.iso8601(seconds) }
 }
