@@ -97,8 +97,11 @@ public actor Sampler {
     public internal(set) var lastPrune: StorePrune?
     /// The longest transaction of every prune so far, seconds (what a checkpoint may wait).
     public internal(set) var longestPruneTransactionSeconds = 0.0
-    /// Whether being over `store.max_bytes` with nothing left to drop was said.
+    /// Whether being over `store.max_bytes` with nothing left to drop was said; time-series rows
+    /// dropped for size since that was last said, and when (monotonic ns).
     var saidOverBound = false
+    var droppedForSizeUnsaid: (rows: Int, through: Double?) = (0, nil)
+    var lastSizeDropSaid: UInt64 = 0
     public internal(set) var storeError: String?
     public internal(set) var ticks: UInt64 = 0
     /// What /metrics serves; published from the sampler's state, read without the actor.

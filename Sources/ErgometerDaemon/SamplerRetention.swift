@@ -62,15 +62,24 @@ extension Sampler {
         }
     }
 
-    /// The log's account of a prune: what went, and why.
+    /// The log's account of a prune: what went, and why. Drops for size are said at once the
+    /// first time, then at most once an hour with what went meanwhile (a store kept at its
+    /// bound drops a little at every prune).
     private func say(_ prune: StorePrune) {
         let bound = configuration.retention.maxBytes
         if prune.droppedForSizeRows > 0 {
-            let through = prune.droppedForSizeThrough.map(UTCTimestamp.iso8601) ?? "?"
-            logger.warning("the job store passed store.max_bytes: dropped its oldest time series (job totals are kept)", metadata: [
-                "ergometer.store.rows_dropped": "\(prune.droppedForSizeRows)", "ergometer.store.dropped_through": "\(through)",
-                "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.max_bytes": "\(bound)",
-            ])
+            droppedForSizeUnsaid.rows += prune.droppedForSizeRows
+            droppedForSizeUnsaid.through = max(droppedForSizeUnsaid.through ?? 0, prune.droppedForSizeThrough ?? 0)
+            let now = clock.monotonicNanoseconds()
+            if lastSizeDropSaid == 0 || Double(now &- lastSizeDropSaid) / 1e9 >= 3600 {
+                lastSizeDropSaid = now
+                logger.warning("the job store passed store.max_bytes: dropped its oldest time series (job totals are kept)", metadata: [
+                    "ergometer.store.rows_dropped": "\(droppedForSizeUnsaid.rows)",
+                    "ergometer.store.dropped_through": "\(droppedForSizeUnsaid.through.map(UTCTimestamp.iso8601) ?? "?")",
+                    "ergometer.store.bytes": "\(prune.bytesAfter)", "ergometer.store.max_bytes": "\(bound)",
+                ])
+                droppedForSizeUnsaid = (0, nil)
+            }
         }
         if prune.overBound != saidOverBound {
             saidOverBound = prune.overBound
