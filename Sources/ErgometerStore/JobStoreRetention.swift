@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// Retention: time series rolled up to one row per minute after `full_resolution_days`, dropped
-/// after `series_days`; ended jobs dropped after `jobs_days`; past `max_bytes` the oldest time
-/// series go first (never a job's totals). Each step is a small transaction of at most
+/// after `series_days`; ended jobs dropped after `jobs_days`; near `max_bytes` (past 95 % of it)
+/// the oldest time series go first (never a job's totals). Each step is a small transaction of at most
 /// `batchRows` rows, so the sampler's checkpoint never waits long for the writer, and one prune
 /// does at most `rowsPerPrune` rows: a store far behind catches up over several.
 extension JobStore {
@@ -91,7 +91,10 @@ extension JobStore {
                 }
             }
             try vacuum(&timing)
-            while budget > 0, try read({ db in try self.usedBytes(db) }) > retention.maxBytes {
+            // Down to 95 % of the bound, so that what the checkpoints add until the next prune
+            // (a minute of rows, the log) keeps the store under it.
+            let target = retention.maxBytes - retention.maxBytes / 20
+            while budget > 0, try read({ db in try self.usedBytes(db) }) > target {
                 let removed = try transaction(&timing) { db in try self.dropOldestSeries(db, into: &summary) }
                 try vacuum(&timing)
                 if removed == 0 {

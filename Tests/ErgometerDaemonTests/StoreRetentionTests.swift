@@ -129,7 +129,7 @@ struct StoreRetentionTests {
             guard let prune = await sampler.pruneNow() else { break }
             prunes.append(prune)
         } while prunes.last!.moreToDo && prunes.count < 20
-        #expect(store.bytes <= bound, "the store shrank under its bound: \(store.bytes) bytes of \(bound)")
+        #expect(store.bytes <= bound - bound / 20 + 64 * 1024, "the store shrank to 95 % of its bound: \(store.bytes) bytes of \(bound)")
         let dropped = prunes.map(\.droppedForSizeRows).reduce(0, +)
         #expect(dropped > 0 && prunes.allSatisfy { !$0.overBound })
         #expect(log.contains("passed store.max_bytes") && log.contains("ergometer.store.rows_dropped="), "the log says what was dropped")
