@@ -97,8 +97,8 @@ extension JobStore {
             while budget > 0, try read({ db in try self.usedBytes(db) }) > target {
                 let removed = try transaction(&timing) { db in try self.dropOldestSeries(db, into: &summary) }
                 try vacuum(&timing)
-                if removed == 0 {
-                    summary.overBound = true
+                if removed == 0 {  // only totals left: over the bound itself is what is said
+                    summary.overBound = try read { db in try self.usedBytes(db) } > retention.maxBytes
                     break
                 }
                 budget -= removed
