@@ -16,7 +16,7 @@ extension JobStore {
     public static let batchRows = 2_000
     public static let rowsPerPrune = 60_000
     /// Pages given back to the file system per transaction (incremental vacuum).
-    static let vacuumPages = 4_096
+    static let vacuumPages = 1_024
 
     /// v6: which time-series rows are per minute (rows of earlier versions: those after their
     /// job's first hour, as the sampler wrote them), an index by age for retention, the last
