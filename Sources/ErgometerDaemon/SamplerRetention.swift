@@ -1,6 +1,5 @@
 import CFreeMemory
 import ErgometerCore
-import ErgometerProbes
 public import ErgometerStore
 public import ErgometerWire
 import Foundation
@@ -100,11 +99,15 @@ extension Sampler {
     /// The store this sampler writes (nil: in memory only).
     public nonisolated var jobStore: JobStore? { store }
 
-    /// What `ergo store` shows, from the store, with the retention in force.
-    public func storeStatus() throws(StoreError) -> StoreStatus? {
+    /// What `ergo store` shows, from the store, with the retention in force. Its row counts
+    /// read the store's indexes (long on a big store): off the actor, so no tick waits for them.
+    public nonisolated func storeStatus() async throws(StoreError) -> StoreStatus? {
         guard let store else { return nil }
-        var status = try store.status(retention: configuration.retention)
+        let (retention, lastPrune) = await retentionAndLastPrune()
+        var status = try store.status(retention: retention)
         if let lastPrune, (status.lastPrune?.at ?? 0) < lastPrune.at { status.lastPrune = lastPrune }
         return status
     }
+
+    private func retentionAndLastPrune() -> (StoreRetention, StorePrune?) { (configuration.retention, lastPrune) }
 }
