@@ -39,12 +39,14 @@ test: deps
 # tree standing in for RAPL hardware), then the bundled training workload measured twice (A: one
 # thread, the plain kernel; B: two threads, the tiled SIMD kernel), both reports, and
 # `ergo compare A B`: how much of the growth in compute came from better hardware (here: a better
-# kernel), more processors, and running longer. Without ergod, `ergo run` samples in-process.
+# kernel), more processors, and running longer; then diminishing returns (scripts/demo-scaling):
+# four model sizes and `ergo project` on them. Without ergod, `ergo run` samples in-process.
 # DEMO_SAMPLES and the epochs shrink it for CI.
 DEMO_SAMPLES ?= 8192
 DEMO_EPOCHS_A ?= 2
 DEMO_EPOCHS_B ?= 8
 DEMO_COMPARE_FLAGS ?=
+DEMO_PROJECT_FLAGS ?=
 demo: build
 	@$(MAKE) --no-print-directory demo-run
 
@@ -66,7 +68,8 @@ demo-run:
 	  $(BIN)/ergo run --state-dir $$state --name "B tiled kernel, 2 threads" -- \
 	    $(BIN)/ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B) --samples $(DEMO_SAMPLES) && \
 	  echo "== ergo compare 1 2" && \
-	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS); \
+	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS) && \
+	  scripts/demo-scaling $(BIN) $$state "$(DEMO_PROJECT_FLAGS)"; \
 	  status=$$?; rm -rf $$state; exit $$status
 
 # The soak (release build): 90 simulated days of a busy node at a 1 s tick (1,000 jobs a day of

@@ -17,4 +17,13 @@ public enum FixedDecimal {
         }
         return text
     }
+
+    /// `value` to at most `digits` decimals, without trailing zeros: 0.173, 8.75, 12.
+    public static func trimmed(_ value: Double, _ digits: Int) -> String {
+        var text = string(value, digits)
+        guard value.isFinite, text.contains(".") else { return text }
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
 }

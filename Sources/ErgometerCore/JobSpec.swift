@@ -3,7 +3,8 @@ import Foundation
 /// A job described rather than measured (one that ran elsewhere, or a planned one), from a JSON
 /// spec file: `name`, `processors`, `processor_model`, `duration_seconds`, and either `flops` or
 /// `flops_per_processor_second` with `throughput_kind` (`peak` or `achieved`); optionally
-/// `energy_joules` or `power_watts_per_processor`.
+/// `energy_joules` or `power_watts_per_processor`, the `error` it reached (a fraction in (0, 1),
+/// for `ergo project`) and which `metric` that error is, and a `comment` (its source).
 public struct JobSpec: Sendable, Equatable {
     public var name: String
     public var processors: Double
@@ -14,6 +15,11 @@ public struct JobSpec: Sendable, Equatable {
     public var throughputKind: ThroughputKind?
     public var energyJoules: Double?
     public var powerWattsPerProcessor: Double?
+    /// The error the job reached, a fraction in (0, 1); `metric` names it (`top1_error`).
+    public var error: Double?
+    public var metric: String?
+    /// Free text: where the figures come from.
+    public var comment: String?
 
     /// Whether a per-processor throughput is the hardware's peak or what the job achieved.
     public enum ThroughputKind: String, Sendable {
@@ -26,13 +32,13 @@ public struct JobSpec: Sendable, Equatable {
         public var problems: [String]
         public var description: String {
             "invalid job spec \(file):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
-                + "\nA spec is a JSON object: name, processors, processor_model, duration_seconds, and flops or flops_per_processor_second with throughput_kind (\"peak\" or \"achieved\"); optional energy_joules or power_watts_per_processor."
+                + "\nA spec is a JSON object: name, processors, processor_model, duration_seconds, and flops or flops_per_processor_second with throughput_kind (\"peak\" or \"achieved\"); optional energy_joules or power_watts_per_processor, error (a fraction in (0, 1)), metric, comment."
         }
     }
 
     static let knownKeys = [
         "name", "processors", "processor_model", "duration_seconds", "flops", "flops_per_processor_second", "throughput_kind",
-        "energy_joules", "power_watts_per_processor",
+        "energy_joules", "power_watts_per_processor", "error", "metric", "comment",
     ]
 
     public static func parse(_ data: [UInt8], file: String) throws(Invalid) -> JobSpec {
@@ -89,6 +95,12 @@ public struct JobSpec: Sendable, Equatable {
         let kindText = string("throughput_kind", required: false)
         let energy = number("energy_joules", required: false)
         let power = number("power_watts_per_processor", required: false)
+        let error = number("error", required: false)
+        let metric = string("metric", required: false)
+        let comment = string("comment", required: false)
+        if let error, error >= 1 {
+            problems.append("error: must be a fraction in (0, 1), found \(error)\(error < 100 ? " (for \(FixedDecimal.trimmed(error, 4)) % write \(FixedDecimal.trimmed(error / 100, 6)))" : "")")
+        }
 
         let hasFlops = object["flops"] != nil
         let hasThroughput = object["flops_per_processor_second"] != nil
@@ -111,7 +123,8 @@ public struct JobSpec: Sendable, Equatable {
         guard problems.isEmpty, let name, let processors, let model, let duration else { throw Invalid(file: file, problems: problems) }
         return JobSpec(
             name: name, processors: processors, processorModel: model, durationSeconds: duration, flops: flops,
-            flopsPerProcessorSecond: throughput, throughputKind: kind, energyJoules: energy, powerWattsPerProcessor: power)
+            flopsPerProcessorSecond: throughput, throughputKind: kind, energyJoules: energy, powerWattsPerProcessor: power,
+            error: error, metric: metric, comment: comment)
     }
 
     /// The spec as one side of a comparison: its FLOPs declared, or estimated from a peak rate.

@@ -96,14 +96,7 @@ public struct ScalingLawFit: Sendable, Equatable {
     }
 
     /// 12 %, 8.75 %, 0.5 %: a fraction as a percentage with at most two decimals.
-    public static func percent(_ fraction: Double) -> String {
-        var text = FixedDecimal.string(fraction * 100, 2)
-        if text.contains(".") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
-        }
-        return text + " %"
-    }
+    public static func percent(_ fraction: Double) -> String { FixedDecimal.trimmed(fraction * 100, 2) + " %" }
 }
 
 /// Fits the scaling law over jobs: validates the points, then the plain power law, or the law
@@ -138,7 +131,7 @@ public enum ScalingLaw {
             }
             guard point.error > 0, point.error < 1 else {
                 throw ScalingLawError(
-                    "\(point.source) (\(point.name)): its error \(point.error) is not a fraction in (0, 1)\(point.error >= 1 && point.error < 100 ? "; if it is a percentage, give \(point.error / 100)" : "")")
+                    "\(point.source) (\(point.name)): its error \(point.error) is not a fraction in (0, 1)\(point.error >= 1 && point.error < 100 ? "; if it is a percentage, give \(FixedDecimal.trimmed(point.error / 100, 6))" : "")")
             }
         }
         guard points.count >= 3 else {

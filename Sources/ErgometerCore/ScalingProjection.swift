@@ -45,7 +45,7 @@ public struct ScalingProjection: Sendable, Equatable {
         _ fit: ScalingLawFit, targetError: Double, energyPerFlop: EnergyPerFlop?, carbon: CarbonAccounting, flopsPerSecondOnThisBox: Double?
     ) throws(ScalingLawError) -> ScalingProjection {
         guard targetError > 0, targetError < 1 else {
-            throw ScalingLawError("the target error \(targetError) is not a fraction in (0, 1)\(targetError >= 1 && targetError < 100 ? "; for \(FixedDecimal.string(targetError, 2)) % give \(targetError / 100)" : "")")
+            throw ScalingLawError("the target error \(targetError) is not a fraction in (0, 1)\(targetError >= 1 && targetError < 100 ? "; for \(FixedDecimal.trimmed(targetError, 4)) % give \(FixedDecimal.trimmed(targetError / 100, 6))" : "")")
         }
         let (flops, lower, upper) = try fit.flops(toReach: targetError)
         let intensity = carbon.intensity.seriesAverage

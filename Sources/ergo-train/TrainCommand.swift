@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the data and the initial weights.") var seed: UInt64 = 1
     @Option(help: "Matrix kernel: naive (a plain triple loop) or tiled (cache-blocked SIMD).") var kernel: Kernel = .tiled
     @Option(help: "Training samples.") var samples = 16384
+    @Option(help: "Test samples, drawn from the same task (default: a quarter of --samples, at least --batch).") var testSamples: Int?
     @Option(help: "Input features.") var features = 32
     @Option(help: "Classes.") var classes = 8
     @Option(help: "Label noise: the best achievable error is noise × (classes − 1) / classes.") var noise = 0.1
@@ -33,6 +34,9 @@ struct TrainCommand: ParsableCommand {
         guard (8...8192).contains(hidden) else { throw ValidationError("--hidden \(hidden): 8 to 8192") }
         guard (1...65_536).contains(batch) else { throw ValidationError("--batch \(batch): 1 to 65536") }
         guard samples >= batch && samples <= 10_000_000 else { throw ValidationError("--samples \(samples): at least --batch, at most 10000000") }
+        if let testSamples, !(batch...10_000_000).contains(testSamples) {
+            throw ValidationError("--test-samples \(testSamples): at least --batch, at most 10000000")
+        }
         guard (1...4096).contains(features) else { throw ValidationError("--features \(features): 1 to 4096") }
         guard (2...1000).contains(classes) else { throw ValidationError("--classes \(classes): 2 to 1000") }
         guard (0..<1).contains(noise) else { throw ValidationError("--noise \(noise): from 0 up to (not including) 1") }
@@ -46,7 +50,7 @@ struct TrainCommand: ParsableCommand {
         }
         let reporter = TrainingReporter.fromEnvironment()
         defer { reporter.finish() }
-        let data = Dataset(trainSamples: samples, testSamples: max(samples / 4, batch), features: features, classes: classes, noise: noise, seed: seed)
+        let data = Dataset(trainSamples: samples, testSamples: testSamples ?? max(samples / 4, batch), features: features, classes: classes, noise: noise, seed: seed)
         var network = Network(sizes: [features, hidden, hidden, classes], kernel: kernel, threads: threads, seed: seed)
         print("ergo-train: \(samples) samples × \(features) features, \(classes) classes, best achievable error \(percent(data.bestAchievableError)); MLP \(features)-\(hidden)-\(hidden)-\(classes) (\(network.parameterCount) parameters), batch \(batch), \(kernel.rawValue) kernel, \(threads) thread(s)")
         var order = Array(0..<samples)

@@ -23,8 +23,9 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() throws {
-        let first = try profile(a)
-        let second = try profile(b)
+        let sides = ComputeSides(daemon: daemon)
+        let first = try sides.side(a)
+        let second = try sides.side(b)
         let growth: ComputeGrowth
         do { growth = try ComputeGrowth.between(first.profile, second.profile) } catch { throw CommandFailure(error.description) }
         if json {
@@ -32,48 +33,6 @@ struct CompareCommand: ParsableCommand {
         } else {
             print(CompareTextRenderer.render(a: first, b: second, growth: growth), terminator: "")
         }
-    }
-
-    /// One side: its profile, and what it was (for the output).
-    struct Side {
-        var argument: String
-        var profile: ComputeProfile
-        var kind: String
-        var processorModel: String?
-    }
-
-    func profile(_ argument: String) throws -> Side {
-        let looksLikeFile = argument.contains("/") || argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument)
-        guard looksLikeFile else { return try measured(argument) }
-        guard let data = FileManager.default.contents(atPath: argument) else {
-            throw CommandFailure("cannot read the spec file \(argument); give a readable JSON file or a job id from `ergo jobs`")
-        }
-        do {
-            let spec = try JobSpec.parse(Array(data), file: argument)
-            return Side(argument: argument, profile: spec.profile, kind: "spec", processorModel: spec.processorModel)
-        } catch {
-            throw CommandFailure(error.description)
-        }
-    }
-
-    func measured(_ id: String) throws -> Side {
-        let report = try daemon.repository().report(id: id)
-        guard let flops = report.flops, flops > 0 else {
-            throw CommandFailure("job \(id) (\(report.name)) reported no FLOPs: its energy and time are measured, its compute is not. Run a program that reports FLOPs through ErgometerClient (ergo-train does), or describe the job in a spec file.")
-        }
-        // Processors: as declared; else the GPUs its processes used (seen by ergod); else its
-        // effective busy cores.
-        let gpus = Set(report.gpus.map { $0.uuid ?? $0.domain })
-        let processors = report.processors.map(Double.init) ?? (gpus.isEmpty ? report.averageBusyCores : Double(gpus.count))
-        let basis: ComputeBasis = report.processors != nil ? .declared : gpus.isEmpty ? .estimated : .observed
-        guard processors > 0 else { throw CommandFailure("job \(id) (\(report.name)) used no measurable CPU time; declare its processors with `ergo run --processors N`") }
-        let gpuModels = Array(Set(report.gpus.compactMap(\.name))).sorted().joined(separator: ", ")
-        return Side(
-            argument: id,
-            profile: ComputeProfile(
-                name: report.name, flops: flops, processors: processors, seconds: report.durationSeconds, energyJoules: report.energyJoules,
-                flopsBasis: .reported, processorsBasis: basis, energySource: report.source),
-            kind: "job", processorModel: basis == .observed && !gpuModels.isEmpty ? gpuModels : report.hardware)
     }
 }
 
@@ -113,8 +72,8 @@ struct ComparisonJSON: Encodable {
     var basis: [String: Basis]
     var sentence: String
 
-    init(a: CompareCommand.Side, b: CompareCommand.Side, growth: ComputeGrowth) {
-        func side(_ s: CompareCommand.Side) -> Side {
+    init(a: ComputeSide, b: ComputeSide, growth: ComputeGrowth) {
+        func side(_ s: ComputeSide) -> Side {
             Side(
                 source: "\(s.kind) \(s.argument)", name: s.profile.name, flops: s.profile.flops, processors: s.profile.processors,
                 durationSeconds: s.profile.seconds, flopsPerProcessorSecond: s.profile.throughput, energyJoules: s.profile.energyJoules,
@@ -156,8 +115,8 @@ struct ComparisonJSON: Encodable {
 /// `ergo compare` for a person: both sides' figures with units and where each came from, the
 /// factors with their shares, and the sentence.
 enum CompareTextRenderer {
-    static func render(a: CompareCommand.Side, b: CompareCommand.Side, growth: ComputeGrowth) -> String {
-        func column(_ side: CompareCommand.Side) -> [String] {
+    static func render(a: ComputeSide, b: ComputeSide, growth: ComputeGrowth) -> String {
+        func column(_ side: ComputeSide) -> [String] {
             let p = side.profile
             return [
                 "\(side.kind == "job" ? "job \(side.argument)" : side.argument): \(p.name)",

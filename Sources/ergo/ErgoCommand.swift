@@ -13,7 +13,7 @@ struct Ergo: AsyncParsableCommand {
         commandName: "ergo",
         abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
         version: ErgometerVersion.current,
-        subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, CompareCommand.self, LedgerCommand.self, StoreCommand.self, BenchCommand.self]
+        subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, CompareCommand.self, ProjectCommand.self, LedgerCommand.self, StoreCommand.self, BenchCommand.self]
     )
 }
 

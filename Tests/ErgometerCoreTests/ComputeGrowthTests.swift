@@ -81,6 +81,11 @@ struct JobSpecTests {
         #expect(spec.processors == 8 && spec.flops == 1e18 && spec.processorModel == "A100")
         #expect(spec.profile.flopsBasis == .declared)
         #expect(spec.profile.energyJoules == nil)
+        #expect(spec.error == nil && spec.metric == nil && spec.comment == nil)
+        let projected = try JobSpec.parse(
+            Array(#"{"name": "x", "processors": 1, "processor_model": "x", "duration_seconds": 1, "flops": 1, "error": 0.173, "metric": "top1_error", "comment": "Zoph et al."}"#.utf8),
+            file: "x.json")
+        #expect(projected.error == 0.173 && projected.metric == "top1_error" && projected.comment == "Zoph et al.")
     }
 
     @Test(arguments: [
@@ -96,6 +101,9 @@ struct JobSpecTests {
         (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops_per_processor_second": 1e12}"#, "throughput_kind: missing"),
         (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops_per_processor_second": 1e12, "throughput_kind": "max"}"#, "throughput_kind: \"max\" is neither \"peak\" nor \"achieved\""),
         (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops": 1, "energy_joules": 5, "power_watts_per_processor": 300}"#, "energy_joules and power_watts_per_processor are both given"),
+        (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops": 1, "error": 36.7}"#, "error: must be a fraction in (0, 1), found 36.7 (for 36.7 % write 0.367)"),
+        (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops": 1, "error": 0}"#, "error: must be greater than zero, found 0"),
+        (#"{"name": "x", "processors": 8, "processor_model": "A100", "duration_seconds": 3600, "flops": 1, "metric": 5}"#, "metric: must be a string, found a number"),
         (#"[1, 2]"#, "the file is JSON but not an object"),
         (#"{"name": "x", "#, "not valid JSON"),
     ])

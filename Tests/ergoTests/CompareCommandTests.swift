@@ -90,12 +90,10 @@ extension LoadSensitiveSuites {
             let bin = URL(fileURLWithPath: Self.ergo).deletingLastPathComponent().path
             let demo = try ProcessResult.run("/usr/bin/make", [
                 "-C", Fixtures.packageRoot, "--no-print-directory", "demo-run", "BIN=\(bin)", "DEMO_SAMPLES=4096", "DEMO_EPOCHS_A=1",
-                "DEMO_EPOCHS_B=4", "DEMO_COMPARE_FLAGS=--json",
+                "DEMO_EPOCHS_B=4", "DEMO_COMPARE_FLAGS=--json", "DEMO_PROJECT_FLAGS=--json",
             ])
             #expect(demo.status == 0, "\(demo.standardError)")
-            let start = try #require(demo.standardOutput.range(of: "== ergo compare 1 2\n"), "\(demo.standardOutput)")
-            let output = try #require(
-                try JSONSerialization.jsonObject(with: Data(demo.standardOutput[start.upperBound...].utf8)) as? [String: Any], "\(demo.standardOutput)")
+            let output = try Self.section(of: demo.standardOutput, after: "== ergo compare 1 2\n")
             let factors = try #require(output["factors"] as? [String: Double])
             let a = try #require(output["a"] as? [String: Any])
             let b = try #require(output["b"] as? [String: Any])
@@ -111,6 +109,31 @@ extension LoadSensitiveSuites {
             #expect(factors["hardware"]! > 2, "the tiled kernel is several times faster per core: \(factors)")
             #expect(demo.standardError.contains("compute:      "), "reports (on standard error) show the reported FLOPs")
             #expect(demo.standardError.contains("test_error"), "and the workload's metrics")
+
+            // Diminishing returns: four sizes of one task whose best achievable error is 8.75 %.
+            let sweep = demo.standardOutput.matches(of: /job ([0-9]+): hidden [0-9]+, [0-9]+ samples: test error ([0-9.]+)%, ([0-9.]+) GFLOP/)
+            #expect(sweep.map { Int($0.output.1)! } == [3, 4, 5, 6], "\(demo.standardOutput)")
+            let projection = try Self.section(of: demo.standardOutput, after: "== ergo project 3 4 5 6 --target-error 10% --irreducible-error auto\n")
+            let fit = try #require(projection["fit"] as? [String: Any])
+            #expect(fit["form"] as? String == "power_law_with_floor")
+            let floor = try #require(fit["irreducible_error"] as? Double)
+            #expect(floor > 0.075 && floor < 0.1, "the fitted floor \(floor) should be near the task's 8.75 %")
+            let points = try #require(projection["points"] as? [[String: Any]])
+            for (point, run) in zip(points, sweep) {
+                #expect(abs((point["flops"] as! Double) / 1e9 - Double(run.output.3)!) < 0.0005, "stored FLOPs against ergo-train's own count")
+                #expect(abs((point["error"] as! Double) * 100 - Double(run.output.2)!) < 0.005)
+            }
+            #expect(demo.standardError.contains("the target error 8 % is at or below the irreducible error the fit has"), "\(demo.standardError)")
+            let imageNet = try Self.section(of: demo.standardOutput, after: "(ImageNet, Thompson et al.)\n")
+            #expect(abs(try #require((imageNet["fit"] as? [String: Any])?["k_exponent"] as? Double) - 9) < 0.5)
+        }
+
+        /// The JSON a demo step printed: from its `== ` header to the next one.
+        static func section(of output: String, after header: String) throws -> [String: Any] {
+            let start = try #require(output.range(of: header), "no \(header) in \(output)")
+            let rest = output[start.upperBound...]
+            let end = rest.range(of: "\n== ")?.lowerBound ?? rest.endIndex
+            return try #require(try JSONSerialization.jsonObject(with: Data(rest[..<end].utf8)) as? [String: Any], "\(rest[..<end])")
         }
     }
 
