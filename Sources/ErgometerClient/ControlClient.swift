@@ -49,6 +49,10 @@ public struct ControlClient: Sendable {
         try call("GET", ControlAPI.storePath, body: Optional<EndJobRequest>.none)
     }
 
+    public func live() throws(ControlClientError) -> LiveView {
+        try call("GET", ControlAPI.livePath, body: Optional<EndJobRequest>.none)
+    }
+
     private func call<Body: Encodable, Answer: Decodable>(_ method: String, _ path: String, body: Body?) throws(ControlClientError) -> Answer {
         var bytes: [UInt8]?
         if let body {

@@ -41,6 +41,9 @@ struct ActiveJob {
     /// CPU counter read this tick, and the increase since the last one.
     var tickUsage: UInt64 = 0
     var tickDelta: UInt64 = 0
+    /// The job's energy and CPU over the last closed tick (`ergo top`'s "now").
+    var lastTickMicrojoules: UInt64 = 0
+    var lastTickCPUMicroseconds: UInt64 = 0
     /// CPU used since `endVanishedJobs` last looked at this job, and whether its counter failed
     /// to read since (a removed cgroup): a job that used CPU and still reads is not looked at.
     var cpuSinceVanishCheck: UInt64 = 0
@@ -148,6 +151,8 @@ struct ActiveJob {
         temperatures: [(index: Int, celsius: Double)], start: Double, end: Double
     ) -> JobSample? {
         let microjoules = add(split, job: position, readings: readings, seconds: seconds, carbon: carbon)
+        lastTickMicrojoules = microjoules
+        lastTickCPUMicroseconds = tickDelta
         lastUsage = tickUsage
         cpuSinceVanishCheck &+= tickDelta
         totals.lastUsageMicroseconds = Int64(tickUsage)

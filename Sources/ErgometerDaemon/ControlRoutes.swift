@@ -70,6 +70,9 @@ public enum ControlRoutes {
         router.get(RouterPath(ControlAPI.ledgerPath)) { _, context in
             try await answer { try json(await sampler.ledger(for: try await caller(context))) }
         }
+        router.get(RouterPath(ControlAPI.livePath)) { _, context in
+            try await answer { try json(await sampler.live(for: try await caller(context))) }
+        }
         router.get(RouterPath(ControlAPI.storePath)) { _, context in
             try await answer {
                 _ = try await caller(context)

@@ -47,6 +47,8 @@ public actor Sampler {
     var lastBusyMicroseconds: UInt64
     /// Busy share of all CPUs over the last tick (0 to 1), for /metrics.
     var lastBusyRatio: Double?
+    /// The length of the last tick, seconds.
+    var lastTickSeconds = 0.0
     /// When the components last exceeded the platform meter and that was said (monotonic ns).
     var lastPlatformWarning: UInt64 = 0
     /// Set once the sampler has stopped ticking: its final checkpoint is the last write, so no

@@ -88,6 +88,7 @@ extension Sampler {
         }
         lastMonotonic = now
         lastWall = wall
+        lastTickSeconds = seconds
         lastBusyMicroseconds = busy
         ticks += 1
         board.tickCompleted(ticks)

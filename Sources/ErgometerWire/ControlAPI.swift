@@ -12,6 +12,7 @@ public enum ControlAPI {
     public static let ledgerPath = "/v1/ledger"
     /// The job store: size, rows, retention, last prune (`ergo store`).
     public static let storePath = "/v1/store"
+    public static let livePath = "/v1/live"
     public static let healthPath = "/v1/health"
     public static func jobPath(_ id: String) -> String { "/v1/jobs/\(id)" }
     public static func endJobPath(_ id: String) -> String { "/v1/jobs/\(id)/end" }

@@ -13,7 +13,7 @@ struct Ergo: AsyncParsableCommand {
         commandName: "ergo",
         abstract: "Measure what training jobs cost in energy, power and CO2, and why their compute grew.",
         version: ErgometerVersion.current,
-        subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, CompareCommand.self, ProjectCommand.self, LedgerCommand.self, StoreCommand.self, BenchCommand.self]
+        subcommands: [ProbeCommand.self, RunCommand.self, JobsCommand.self, ReportCommand.self, CompareCommand.self, ProjectCommand.self, TopCommand.self, LedgerCommand.self, StoreCommand.self, BenchCommand.self]
     )
 }
 
@@ -44,15 +44,18 @@ enum ErgoMain {
 
 /// Writes to file descriptor 2 without going through C's shared `stderr` stream.
 enum StandardError {
-    static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
+    static func write(_ text: String) { writeAll(text, to: 2) }
+}
+
+/// Writes all of `text` to a file descriptor, as many write(2)s as it takes (none on an error).
+func writeAll(_ text: String, to descriptor: Int32) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written <= 0 { return }
+            offset += written
         }
     }
 }

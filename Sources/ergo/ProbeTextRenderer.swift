@@ -151,13 +151,21 @@ enum Format {
         return Format.fixed(scaled, abs(scaled) >= 100 ? 0 : abs(scaled) >= 10 ? 1 : 2) + " " + prefix
     }
 
-    static func table(_ rows: [[String]]) -> String {
-        let widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { widths, row in
+    /// Rows as aligned columns, each line indented; `rightAligned` columns pad on the left;
+    /// `shrinking` (one column, a name) is cut with "…" so a line fits `columns`.
+    static func table(_ rows: [[String]], rightAligned: Set<Int> = [], indent: String = "  ", shrinking: Int? = nil, columns: Int = .max) -> String {
+        var widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { widths, row in
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
+        if let shrinking {
+            let total = indent.count + widths.reduce(0, +) + 2 * (widths.count - 1)
+            if total > columns { widths[shrinking] = max(8, widths[shrinking] - (total - columns)) }
+        }
         return rows.map { row in
-            var line = "  " + row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            var line = indent + row.enumerated().map { index, cell in
+                let text = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
+                let pad = String(repeating: " ", count: widths[index] - text.count)
+                return rightAligned.contains(index) ? pad + text : index == row.count - 1 ? text : text + pad
             }.joined(separator: "  ")
             while line.last == " " { line.removeLast() }  // an empty last cell leaves no trailing blanks
             return line + "\n"

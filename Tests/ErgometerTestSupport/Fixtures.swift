@@ -100,3 +100,26 @@ public enum BuiltProducts {
         return Fixtures.packageRoot + "/.build/debug/" + name
     }
 }
+
+extension Fixtures {
+    /// Starts a daemon that forks into the background, its output to /dev/null, and waits for
+    /// the starting process with waitpid. Not Foundation's Process: its termination monitor can
+    /// miss a starter whose child forks a daemon and leaves (runuser for munged stayed a zombie,
+    /// the test waiting for ever).
+    public static func startDaemon(_ executable: String, _ arguments: [String]) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw FixtureError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            throw FixtureError("\(executable) \(arguments.joined(separator: " ")) exited with status \(status); see its log or syslog")
+        }
+    }
+}

@@ -46,8 +46,8 @@ public final class RealSlurm: @unchecked Sendable {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         try "CgroupPlugin=cgroup/v1\nConstrainCores=yes\n".write(toFile: directory + "/cgroup.conf", atomically: true, encoding: .utf8)
         try startMunge()
-        try Self.startDaemon("/usr/sbin/slurmctld", ["-f", configPath])
-        try Self.startDaemon("/usr/sbin/slurmd", ["-f", configPath])
+        try Fixtures.startDaemon("/usr/sbin/slurmctld", ["-f", configPath])
+        try Fixtures.startDaemon("/usr/sbin/slurmd", ["-f", configPath])
         for _ in 0..<100 {
             if let info = try? command("sinfo", ["-h", "-o", "%t"]), info.standardOutput.contains("idle") { return }
             usleep(100_000)
@@ -85,29 +85,8 @@ public final class RealSlurm: @unchecked Sendable {
             _ = try Fixtures.run("/bin/chown", ["munge:munge", "/etc/munge/munge.key"])
             _ = try Fixtures.run("/bin/chmod", ["0400", "/etc/munge/munge.key"])
         }
-        try Self.startDaemon("/usr/sbin/runuser", ["-u", "munge", "--", "/usr/sbin/munged"])
+        try Fixtures.startDaemon("/usr/sbin/runuser", ["-u", "munge", "--", "/usr/sbin/munged"])
         startedMunge = (try? Fixtures.run("/usr/bin/pgrep", ["-x", "munged"])).flatMap { Int32($0.split(separator: "\n").first ?? "") }
-    }
-
-    /// Starts a daemon that forks into the background, its output to /dev/null, and waits for
-    /// the starting process with waitpid. Not Foundation's Process: its termination monitor can
-    /// miss a starter whose child forks a daemon and leaves (runuser for munged stayed a zombie,
-    /// the test waiting for ever).
-    static func startDaemon(_ executable: String, _ arguments: [String]) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw FixtureError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else {
-            throw FixtureError("\(executable) \(arguments.joined(separator: " ")) exited with status \(status); see its log in the test's Slurm folder or syslog")
-        }
     }
 
     /// Stops slurmd and slurmctld (and munged if this started it), waiting for them to go.
