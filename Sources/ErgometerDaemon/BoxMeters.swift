@@ -14,6 +14,8 @@ struct BoxMeters {
     let kinds: [DomainKind]
     /// The last tick's energy per domain (`rest` left at zero: the attribution fills it in).
     private(set) var readings: [DomainEnergy]
+    /// `rest`'s energy over the last tick (its reading stays 0: it is what attribution leaves).
+    private(set) var restTickMicrojoules: UInt64 = 0
     /// Idle power learned per domain from its own readings; the CPU domains learn together
     /// (`cpuIdleLearner`), as the host figure did.
     private(set) var cpuIdleLearner = IdlePowerLearner()
@@ -87,6 +89,7 @@ struct BoxMeters {
     /// `rest`'s learned idle power takes the tick's rest energy (known only after attribution).
     mutating func observeRest(microjoules: UInt64, seconds: Double, learn: Bool) {
         guard let restIndex else { return }
+        restTickMicrojoules = microjoules
         totals[restIndex * EnergySource.allCases.count + readings[restIndex].source.ordinal] += microjoules
         guard learn, seconds > 0 else { return }
         idleLearners[restIndex].observe(watts: Double(microjoules) / 1e6 / seconds)

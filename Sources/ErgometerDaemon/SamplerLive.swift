@@ -17,7 +17,7 @@ extension Sampler {
         let domains = meters.domains.indices.map { index in
             LiveView.Domain(
                 name: meters.domains[index].name, kind: meters.domains[index].kind.rawValue, source: meters.readings[index].source.rawValue,
-                watts: watts(meters.readings[index].microjoules))
+                watts: watts(index == meters.restIndex ? meters.restTickMicrojoules : meters.readings[index].microjoules))
         }
         var jobs: [LiveView.Job] = []
         for job in active.values where caller.isAdmin || job.stored.uid == caller.uid {

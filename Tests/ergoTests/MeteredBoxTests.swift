@@ -113,6 +113,14 @@ struct MeteredBoxTests {
         let window = Double(steps) * step
 
         let ledger = await sampler.ledger(for: Self.caller)
+        // `ergo top`'s live view: the box now is the platform meter's 600 W (rest completes the
+        // components to it), each domain with its source, both jobs there.
+        let live = await sampler.live(for: Self.caller)
+        let platform = try #require(live.domains.first { $0.name == "platform" })
+        #expect(abs(platform.watts - 600) < 0.01 && platform.source == "hwmon-power", "\(platform)")
+        #expect(abs(live.hostWatts - platform.watts) < 0.01, "components and rest \(live.hostWatts) W against the platform meter's \(platform.watts) W")
+        #expect(live.domains.first { $0.name == "rest" }.map { $0.watts > 0 } == true)
+        #expect(Set(live.jobs.map(\.name)) == ["gpu", "cpu"])
         let domains = Dictionary(uniqueKeysWithValues: ledger.domains.map { ($0.domain, $0) })
         #expect(ledger.domains.map(\.domain) == ["cpu-package", "dram", "gpu-0000:03:00.0", "gpu-0000:04:00.0", "gpu-0000:05:00.0", "platform", "rest"])
         #expect(ledger.domains.map(\.source) == ["rapl", "rapl", "hwmon-power", "hwmon-energy", "hwmon-energy", "hwmon-power", "hwmon-power"])
