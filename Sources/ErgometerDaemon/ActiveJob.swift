@@ -41,9 +41,8 @@ struct ActiveJob {
     /// CPU counter read this tick, and the increase since the last one.
     var tickUsage: UInt64 = 0
     var tickDelta: UInt64 = 0
-    /// The job's energy and CPU over the last closed tick (`ergo top`'s "now").
+    /// The job's energy over the last closed tick (`ergo top`'s "now"; its CPU is `tickDelta`).
     var lastTickMicrojoules: UInt64 = 0
-    var lastTickCPUMicroseconds: UInt64 = 0
     /// CPU used since `endVanishedJobs` last looked at this job, and whether its counter failed
     /// to read since (a removed cgroup): a job that used CPU and still reads is not looked at.
     var cpuSinceVanishCheck: UInt64 = 0
@@ -152,7 +151,6 @@ struct ActiveJob {
     ) -> JobSample? {
         let microjoules = add(split, job: position, readings: readings, seconds: seconds, carbon: carbon)
         lastTickMicrojoules = microjoules
-        lastTickCPUMicroseconds = tickDelta
         lastUsage = tickUsage
         cpuSinceVanishCheck &+= tickDelta
         totals.lastUsageMicroseconds = Int64(tickUsage)

@@ -27,7 +27,7 @@ extension Sampler {
                 id: job.stored.id, jobID: job.stored.jobID, name: job.stored.name, user: job.stored.user, scheduler: summary.scheduler,
                 started: job.stored.started, watts: watts(job.lastTickMicrojoules),
                 energyJoules: Double(energy(UInt64(max(job.totals.energyMicrojoules, 0)))) / 1e6, co2Grams: job.totals.co2Grams,
-                busyCores: seconds > 0 ? Double(job.lastTickCPUMicroseconds) / 1e6 / seconds : 0, gpus: gpus, source: summary.source))
+                busyCores: seconds > 0 ? Double(job.tickDelta) / 1e6 / seconds : 0, gpus: gpus, source: summary.source))
         }
         return LiveView(
             time: lastWall, tickSeconds: seconds, domains: domains, hostWatts: domains.filter { $0.kind != DomainKind.platform.rawValue }.reduce(0) { $0 + $1.watts },

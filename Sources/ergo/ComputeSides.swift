@@ -19,9 +19,12 @@ struct ComputeSide {
 }
 
 /// Turns a command's job arguments into sides: an argument that looks like a file is a spec,
-/// anything else a job id asked of ergod or the store.
-struct ComputeSides {
+/// anything else a job id asked of ergod or the store (found once, for every job).
+final class ComputeSides {
     let daemon: DaemonOptions
+    private var repository: (any JobRepository)?
+
+    init(daemon: DaemonOptions) { self.daemon = daemon }
 
     func side(_ argument: String) throws -> ComputeSide {
         let looksLikeFile = argument.contains("/") || argument.hasSuffix(".json") || FileManager.default.fileExists(atPath: argument)
@@ -38,7 +41,9 @@ struct ComputeSides {
     }
 
     func measured(_ id: String) throws -> ComputeSide {
-        let report = try daemon.repository().report(id: id)
+        let repository = try self.repository ?? daemon.repository()
+        self.repository = repository
+        let report = try repository.report(id: id)
         guard let flops = report.flops, flops > 0 else {
             throw CommandFailure("job \(id) (\(report.name)) reported no FLOPs: its energy and time are measured, its compute is not. Run a program that reports FLOPs through ErgometerClient (ergo-train does), or describe the job in a spec file.")
         }
