@@ -127,7 +127,7 @@ extension LoadSensitiveSuites {
             let ergo = BuiltProducts.executable("ergo")
             let terminal = try Terminal(columns: 120, rows: 30, environment: ["ERGOMETER_SOCKET": box.daemon.socket, "PS1": "$ "])
             defer { terminal.close() }
-            let settings = "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo AFTER-TOP"
+            let settings = "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo AFTER-TOP-$((1+1))"
             try terminal.type("\(ergo) top --interval 0.3; \(settings)", "Enter")
             var screen = try terminal.screen { Self.jobRows($0).count == 2 }
             #expect(screen.contains("JOBS by power  s: sort, ↑↓: scroll, q: quit"), "\(screen)")
@@ -142,22 +142,22 @@ extension LoadSensitiveSuites {
             #expect(Self.jobRows(screen).map(\.id) == ["1", "2"], "\(screen)")
 
             try terminal.type("q")
-            screen = try terminal.screen { $0.contains("AFTER-TOP\n") }
-            #expect(screen.contains("icanon echo AFTER-TOP"), "the terminal is back in cooked mode with echo: \(screen)")
+            screen = try terminal.screen { $0.contains("AFTER-TOP-2") }
+            #expect(screen.contains("icanon echo AFTER-TOP-2"), "the terminal is back in cooked mode with echo: \(screen)")
             #expect(!screen.contains("JOBS by"), "the alternate screen is gone: \(screen)")
 
             // Ctrl-C and SIGTERM restore it too.
             try terminal.type("clear; \(ergo) top --interval 0.3; \(settings)", "Enter")
             _ = try terminal.screen { $0.contains("JOBS by power") }
             try terminal.type("C-c")
-            screen = try terminal.screen { $0.contains("AFTER-TOP\n") }
-            #expect(screen.contains("icanon echo AFTER-TOP") && !screen.contains("JOBS by"), "\(screen)")
+            screen = try terminal.screen { $0.contains("AFTER-TOP-2") }
+            #expect(screen.contains("icanon echo AFTER-TOP-2") && !screen.contains("JOBS by"), "\(screen)")
             try terminal.type("clear; \(ergo) top --interval 0.29; \(settings)", "Enter")
             _ = try terminal.screen { $0.contains("JOBS by power") }
             let pid = try #require(Int32(try Fixtures.run("/usr/bin/pgrep", ["-f", "ergo top --interval 0.29"]).split(separator: "\n").first ?? ""))
             kill(pid, SIGTERM)
-            screen = try terminal.screen { $0.contains("AFTER-TOP\n") }
-            #expect(screen.contains("icanon echo AFTER-TOP") && !screen.contains("JOBS by"), "\(screen)")
+            screen = try terminal.screen { $0.contains("AFTER-TOP-2") }
+            #expect(screen.contains("icanon echo AFTER-TOP-2") && !screen.contains("JOBS by"), "\(screen)")
         }
 
         @Test func aTerminalTooSmallIsSaidSo() throws {
