@@ -47,6 +47,8 @@ DEMO_EPOCHS_A ?= 2
 DEMO_EPOCHS_B ?= 8
 DEMO_COMPARE_FLAGS ?=
 DEMO_PROJECT_FLAGS ?=
+# Where the demo draws its pictures (ergo report/compare/project --svg).
+DEMO_PICTURES ?= demo-pictures
 demo: build
 	@$(MAKE) --no-print-directory demo-run
 
@@ -67,9 +69,11 @@ demo-run:
 	  echo "== B: ergo run -- ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B)" && \
 	  $(BIN)/ergo run --state-dir $$state --name "B tiled kernel, 2 threads" -- \
 	    $(BIN)/ergo-train --kernel tiled --threads 2 --epochs $(DEMO_EPOCHS_B) --samples $(DEMO_SAMPLES) && \
-	  echo "== ergo compare 1 2" && \
-	  $(BIN)/ergo compare 1 2 --state-dir $$state $(DEMO_COMPARE_FLAGS) && \
-	  scripts/demo-scaling $(BIN) $$state "$(DEMO_PROJECT_FLAGS)"; \
+	  mkdir -p $(DEMO_PICTURES) && \
+	  echo "== ergo compare 1 2 --svg $(DEMO_PICTURES)/compare.svg" && \
+	  $(BIN)/ergo compare 1 2 --state-dir $$state --svg $(DEMO_PICTURES)/compare.svg $(DEMO_COMPARE_FLAGS) && \
+	  scripts/demo-scaling $(BIN) $$state "$(DEMO_PROJECT_FLAGS)" $(DEMO_PICTURES) && \
+	  echo "== pictures: $(DEMO_PICTURES)/report.svg (the largest sweep job's power), $(DEMO_PICTURES)/compare.svg (A to B), $(DEMO_PICTURES)/project.svg (the scaling law); open them in a browser"; \
 	  status=$$?; rm -rf $$state; exit $$status
 
 # The soak (release build): 90 simulated days of a busy node at a 1 s tick (1,000 jobs a day of

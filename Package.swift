@@ -48,6 +48,8 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(name: "ErgometerWire", swiftSettings: strictSwift),
+        // SVG pictures of reports, comparisons and projections (pure: text out).
+        .target(name: "ErgometerCharts", dependencies: ["ErgometerCore", "ErgometerWire"], swiftSettings: strictSwift),
         .target(name: "ErgometerClient", dependencies: ["ErgometerWire"], swiftSettings: strictSwift),
         .target(
             name: "ErgometerStore",
@@ -84,6 +86,7 @@ let package = Package(
                 "ErgometerDaemon",
                 "ErgometerClient",
                 "ErgometerWire",
+                "ErgometerCharts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
@@ -128,6 +131,8 @@ let package = Package(
             path: "Fuzz/ergometer-fuzz",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // zlib, for the tests that read back the PNGs Chromium renders of the charts.
+        .systemLibrary(name: "CZlib", path: "Tests/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(
             name: "ErgometerTestSupport", dependencies: ["ErgometerDaemon", .product(name: "Logging", package: "swift-log")], path: "Tests/ErgometerTestSupport"),
@@ -146,7 +151,7 @@ let package = Package(
             name: "ergoTests",
             dependencies: [
                 "ErgometerCore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport", "ergo", "ergod", "ergo-train", "ergometer-bench",
-                "ergometer-fuzz", "ErgometerDaemon", "ErgometerStore", .product(name: "Logging", package: "swift-log"),
+                "ergometer-fuzz", "ErgometerDaemon", "ErgometerStore", "ErgometerCharts", "CZlib", .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Snapshots"],
             swiftSettings: strictSwift

@@ -41,6 +41,10 @@ public struct ControlClient: Sendable {
         try call("GET", ControlAPI.jobPath(id), body: Optional<EndJobRequest>.none)
     }
 
+    public func series(id: String) throws(ControlClientError) -> JobSeries {
+        try call("GET", ControlAPI.seriesPath(id), body: Optional<EndJobRequest>.none)
+    }
+
     public func ledger() throws(ControlClientError) -> Ledger {
         try call("GET", ControlAPI.ledgerPath, body: Optional<EndJobRequest>.none)
     }

@@ -59,6 +59,15 @@ public struct LinearFit: Sendable, Equatable {
         return (slope - half)...(slope + half)
     }
 
+    /// The two-sided prediction interval of a new observation at `x`:
+    /// ŷ(x) ± t·s·√(1 + 1/n + (x − x̄)²/Sxx); nil without residual degrees of freedom.
+    public func predictionInterval(_ x: Double, confidence: Double = 0.95) -> ClosedRange<Double>? {
+        guard degreesOfFreedom > 0, sxx > 0 else { return nil }
+        let d = x - meanX
+        let half = criticalT(confidence) * residualStandardError * (1 + 1 / Double(n) + d * d / sxx).squareRoot()
+        return (predict(x) - half)...(predict(x) + half)
+    }
+
     /// Where x must lie for y to be `y`: the estimate (y − intercept)/slope and the inverse
     /// prediction (calibration) interval, every x whose prediction interval for a new
     /// observation holds `y`:  (y − ŷ(x))² ≤ t²s²(1 + 1/n + (x − x̄)²/Sxx).

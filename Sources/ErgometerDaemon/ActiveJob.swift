@@ -69,14 +69,25 @@ struct ActiveJob {
     /// Time-weighted carbon intensity: Σ intensity × seconds, and Σ seconds.
     var intensitySeconds: Double = 0
     var measuredSeconds: Double = 0
-    /// The per-minute sample being filled once the job is past its first hour.
+    /// The per-minute sample being filled once the job is past its first hour, and its energy
+    /// per domain and source so far (at `domain * sourceCount + source`, domains named by
+    /// `sampleDomainNames`: the domains the accumulators were sized for).
     var minuteSample: JobSample?
+    var minuteEnergy: [UInt64] = []
+    var sampleDomainNames: [String] = []
 
     static let sourceCount = EnergySource.allCases.count
 
     /// Sizes the per-domain accumulators for the sampler's domains and loads what the store
     /// had for them (a restart), keeping rows of unknown domains as they were.
     mutating func adopt(domains: [EnergyDomain]) {
+        // A minute being filled keeps what it has under the old domains' names.
+        if var minute = minuteSample {
+            minute.domains = SampleDomainsColumn.sum(minute.domains, takeMinuteEnergy())
+            minuteSample = minute
+        }
+        sampleDomainNames = domains.map(\.name)
+        minuteEnergy = [UInt64](repeating: 0, count: domains.count * Self.sourceCount)
         ledgerByDomain = [UInt64](repeating: 0, count: domains.count)
         domainEnergy = [UInt64](repeating: 0, count: domains.count * Self.sourceCount)
         domainIdleShare = domainEnergy
@@ -154,8 +165,12 @@ struct ActiveJob {
         lastUsage = tickUsage
         cpuSinceVanishCheck &+= tickDelta
         totals.lastUsageMicroseconds = Int64(tickUsage)
-        if !temperatures.isEmpty { observe(temperatures) }
-        return sample(start: start, end: end, microjoules: microjoules, cpuMicroseconds: tickDelta)
+        var hottest: Double?
+        if !temperatures.isEmpty {
+            observe(temperatures)
+            for reading in temperatures { hottest = Swift.max(hottest ?? reading.celsius, reading.celsius) }
+        }
+        return sample(split, job: position, readings: readings, start: start, end: end, microjoules: microjoules, hottest: hottest)
     }
 
     /// Energy, CPU and carbon of one tick into the running totals; returns the tick's energy.
@@ -226,28 +241,61 @@ struct ActiveJob {
     }
 
     /// The samples this tick adds to the time series: one per tick for the first hour, then one
-    /// per minute (returned when the minute is complete).
-    mutating func sample(start: Double, end: Double, microjoules: UInt64, cpuMicroseconds: UInt64) -> JobSample? {
-        let tick = JobSample(jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(cpuMicroseconds))
-        guard end - stored.started > 3600 else { return tick }
+    /// per minute (returned when the minute is complete). Each carries its energy per domain and
+    /// source and the hottest sensor read during it.
+    mutating func sample(
+        _ split: BoxAttribution, job position: Int, readings: [DomainEnergy], start: Double, end: Double, microjoules: UInt64, hottest: Double?
+    ) -> JobSample? {
+        let domainCount = Swift.min(split.domainCount, sampleDomainNames.count)
+        guard end - stored.started > 3600 else {
+            var domains = ""
+            for domain in 0..<domainCount {
+                SampleDomainsColumn.append(
+                    domain: sampleDomainNames[domain], source: readings[domain].source, microjoules: split.job(position, domain: domain), to: &domains)
+            }
+            return JobSample(
+                jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(tickDelta),
+                domains: domains, maxCelsius: hottest)
+        }
         // A tick belongs to the minute it started in, so each per-minute sample is one bucket.
         let minute = (start / 60).rounded(.down)
+        var finished: JobSample?
         if var current = minuteSample, (current.start / 60).rounded(.down) == minute {
             current.end = end
-            current.energyMicrojoules += tick.energyMicrojoules
-            current.cpuMicroseconds += tick.cpuMicroseconds
+            current.energyMicrojoules += Int64(microjoules)
+            current.cpuMicroseconds += Int64(tickDelta)
+            if let hottest { current.maxCelsius = Swift.max(current.maxCelsius ?? hottest, hottest) }
             minuteSample = current
-            return nil
+        } else {
+            finished = flushMinute()
+            minuteSample = JobSample(
+                jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(tickDelta),
+                perMinute: true, maxCelsius: hottest)
         }
-        let finished = minuteSample
-        minuteSample = tick
-        minuteSample?.perMinute = true
+        for domain in 0..<domainCount {
+            minuteEnergy[domain * Self.sourceCount + readings[domain].source.ordinal] += split.job(position, domain: domain)
+        }
         return finished
     }
 
-    /// The minute being filled, at the job's end.
+    /// The minute being filled (at its end, or the job's), with its energy per domain written in.
     mutating func flushMinute() -> JobSample? {
-        defer { minuteSample = nil }
-        return minuteSample
+        guard var minute = minuteSample else { return nil }
+        minute.domains = SampleDomainsColumn.sum(minute.domains, takeMinuteEnergy())
+        minuteSample = nil
+        return minute
+    }
+
+    /// The minute's per-domain energy as the column's text; the accumulators start again at zero.
+    private mutating func takeMinuteEnergy() -> String {
+        var text = ""
+        for slot in minuteEnergy.indices where minuteEnergy[slot] > 0 {
+            let domain = slot / Self.sourceCount
+            guard domain < sampleDomainNames.count else { continue }
+            SampleDomainsColumn.append(
+                domain: sampleDomainNames[domain], source: EnergySource.allCases[slot % Self.sourceCount], microjoules: minuteEnergy[slot], to: &text)
+            minuteEnergy[slot] = 0
+        }
+        return text
     }
 }

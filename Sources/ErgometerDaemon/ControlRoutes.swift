@@ -50,6 +50,13 @@ public enum ControlRoutes {
                 return try json(try await sampler.report(id: id, for: who))
             }
         }
+        router.get("/v1/jobs/:id/series") { _, context in
+            try await answer {
+                let id = try context.parameters.require("id")
+                let who = try await caller(context, for: id, action: "a series request")
+                return try json(try await sampler.series(id: id, for: who))
+            }
+        }
         router.post("/v1/jobs/:id/end") { request, context in
             try await answer {
                 let id = try context.parameters.require("id")

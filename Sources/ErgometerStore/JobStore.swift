@@ -198,6 +198,14 @@ public final class JobStore: Sendable {
         }
         // v6: retention (JobStoreRetention.swift).
         migrator.registerMigration("v6", migrate: Self.migrateToRetention)
+        // v7: each sample's energy per domain and source, and the hottest sensor during it
+        // (`ergo report --svg`); rows from before keep their total only.
+        migrator.registerMigration("v7") { db in
+            try db.alter(table: JobSample.databaseTableName) { table in
+                table.add(column: "domains", .text).notNull().defaults(to: "")
+                table.add(column: "max_celsius", .double)
+            }
+        }
         return migrator
     }
 
@@ -271,14 +279,16 @@ public final class JobStore: Sendable {
             let insertSample = try db.cachedStatement(sql: Self.insertSampleSQL)
             for sample in samples {
                 try insertSample.execute(arguments: [
-                    sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds, sample.perMinute,
+                    sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds, sample.perMinute, sample.domains,
+                    sample.maxCelsius,
                 ])
             }
             for job in endedJobs { try job.update(db) }
         }
     }
 
-    static let insertSampleSQL = "INSERT INTO job_samples (job, start, \"end\", energy_uj, cpu_usec, per_minute) VALUES (?, ?, ?, ?, ?, ?)"
+    static let insertSampleSQL =
+        "INSERT INTO job_samples (job, start, \"end\", energy_uj, cpu_usec, per_minute, domains, max_celsius) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
     static let totalsColumns = [
         "job", "energy_uj", "package_uj", "dram_uj", "idle_share_uj", "rapl_uj", "model_uj", "cpu_usec", "co2_grams", "cost",

@@ -144,7 +144,7 @@ extension JobStore {
     /// next, so each minute becomes one row.
     private func rollUp(_ db: Database, before: Double, into summary: inout StorePrune) throws -> Int {
         var rows = try Row.fetchAll(
-            db, sql: "SELECT rowid, job, start, \"end\", energy_uj, cpu_usec FROM job_samples WHERE per_minute = 0 AND start < ? ORDER BY start LIMIT ?",
+            db, sql: "SELECT rowid, job, start, \"end\", energy_uj, cpu_usec, domains, max_celsius FROM job_samples WHERE per_minute = 0 AND start < ? ORDER BY start LIMIT ?",
             arguments: [before, Self.batchRows])
         guard let last = rows.last else { return 0 }
         if rows.count == Self.batchRows {
@@ -152,7 +152,7 @@ extension JobStore {
             let complete = rows.filter { (($0["start"] as Double) / 60).rounded(.down) < lastMinute }
             if !complete.isEmpty { rows = complete }
         }
-        struct Minute { var start: Double; var end: Double; var energy: Int64; var cpu: Int64 }
+        struct Minute { var start: Double; var end: Double; var energy: Int64; var cpu: Int64; var domains: [SampleDomainsColumn.Entry]; var maxCelsius: Double? }
         var minutes: [String: Minute] = [:]
         var order: [String] = []
         for row in rows {
@@ -164,9 +164,13 @@ extension JobStore {
                 minute.end = max(minute.end, row["end"])
                 minute.energy += row["energy_uj"]
                 minute.cpu += row["cpu_usec"]
+                minute.domains += SampleDomainsColumn.decode(row["domains"])
+                if let celsius: Double = row["max_celsius"] { minute.maxCelsius = max(minute.maxCelsius ?? celsius, celsius) }
                 minutes[key] = minute
             } else {
-                minutes[key] = Minute(start: start, end: row["end"], energy: row["energy_uj"], cpu: row["cpu_usec"])
+                minutes[key] = Minute(
+                    start: start, end: row["end"], energy: row["energy_uj"], cpu: row["cpu_usec"], domains: SampleDomainsColumn.decode(row["domains"]),
+                    maxCelsius: row["max_celsius"])
                 order.append(key)
             }
         }
@@ -174,7 +178,10 @@ extension JobStore {
         let insert = try db.cachedStatement(sql: Self.insertSampleSQL)
         for key in order {
             let minute = minutes[key]!
-            try insert.execute(arguments: [String(key[..<key.firstIndex(of: "\t")!]), minute.start, minute.end, minute.energy, minute.cpu, true])
+            try insert.execute(arguments: [
+                String(key[..<key.firstIndex(of: "\t")!]), minute.start, minute.end, minute.energy, minute.cpu, true,
+                SampleDomainsColumn.encode(minute.domains), minute.maxCelsius,
+            ])
         }
         summary.rolledUpRows += rows.count
         summary.minuteRows += order.count

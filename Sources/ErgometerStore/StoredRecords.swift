@@ -233,8 +233,17 @@ public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var cpuMicroseconds: Int64
     /// One row for a whole minute (after a job's first hour, or rolled up by retention), not one tick.
     public var perMinute: Bool
+    /// The energy per domain and source (`SampleDomainsColumn`); summing to `energyMicrojoules`.
+    public var domains: String
+    /// The hottest sensor read during the sample, °C; nil when none was read in it.
+    public var maxCelsius: Double?
 
-    public init(jobID: String, start: Double, end: Double, energyMicrojoules: Int64, cpuMicroseconds: Int64, perMinute: Bool = false) {
+    public init(
+        jobID: String, start: Double, end: Double, energyMicrojoules: Int64, cpuMicroseconds: Int64, perMinute: Bool = false,
+        domains: String = "", maxCelsius: Double? = nil
+    ) {
+        self.domains = domains
+        self.maxCelsius = maxCelsius
         self.jobID = jobID
         self.start = start
         self.end = end
@@ -244,7 +253,8 @@ public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "job", start, end, energyMicrojoules = "energy_uj", cpuMicroseconds = "cpu_usec", perMinute = "per_minute"
+        case jobID = "job", start, end, energyMicrojoules = "energy_uj", cpuMicroseconds = "cpu_usec", perMinute = "per_minute", domains,
+            maxCelsius = "max_celsius"
     }
 }
 

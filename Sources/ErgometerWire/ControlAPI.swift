@@ -16,6 +16,7 @@ public enum ControlAPI {
     public static let healthPath = "/v1/health"
     public static func jobPath(_ id: String) -> String { "/v1/jobs/\(id)" }
     public static func endJobPath(_ id: String) -> String { "/v1/jobs/\(id)/end" }
+    public static func seriesPath(_ id: String) -> String { "/v1/jobs/\(id)/series" }
     public static func progressPath(_ id: String) -> String { "/v1/jobs/\(id)/progress" }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ErgometerCharts
 import ErgometerCore
 import ErgometerWire
 import Foundation
@@ -20,6 +21,7 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The earlier (baseline) job: an id or a spec file.") var a: String
     @Argument(help: "The later job: an id or a spec file.") var b: String
     @Flag(help: "Print JSON (keys in the README).") var json = false
+    @Option(help: ArgumentHelp("Also draw the ratio as its three factors, with energy, to this SVG file.", valueName: "FILE")) var svg: String?
     @OptionGroup var daemon: DaemonOptions
 
     func run() throws {
@@ -28,11 +30,13 @@ struct CompareCommand: ParsableCommand {
         let second = try sides.side(b)
         let growth: ComputeGrowth
         do { growth = try ComputeGrowth.between(first.profile, second.profile) } catch { throw CommandFailure(error.description) }
+        if let svg { try SVGOutput.write(GrowthChart.svg(a: first.profile, b: second.profile, growth: growth), to: svg) }
         if json {
             print(JSONOutput.string(ComparisonJSON(a: first, b: second, growth: growth)))
         } else {
             print(CompareTextRenderer.render(a: first, b: second, growth: growth), terminator: "")
         }
+        if let svg { SVGOutput.announce(svg, json: json) }
     }
 }
 

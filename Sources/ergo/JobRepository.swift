@@ -10,6 +10,8 @@ import ErgometerWire
 protocol JobRepository {
     func jobs(all: Bool) throws -> [JobSummary]
     func report(id: String) throws -> JobReport
+    /// The job's stored time series (`ergo report --svg`).
+    func series(id: String) throws -> JobSeries
     func ledger() throws -> Ledger
     /// `configurationFile`: where ergod's retention is read from when the store is read directly.
     func storeStatus(configurationFile: String) throws -> StoreStatus
@@ -25,6 +27,10 @@ struct DaemonJobRepository: JobRepository {
 
     func report(id: String) throws -> JobReport {
         do { return try client.report(id: id) } catch { throw CommandFailure("\(error)") }
+    }
+
+    func series(id: String) throws -> JobSeries {
+        do { return try client.series(id: id) } catch { throw CommandFailure("\(error)") }
     }
 
     func ledger() throws -> Ledger {
@@ -63,6 +69,13 @@ struct StoreJobRepository: JobRepository {
         do { found = try store.job(id: id) } catch { throw CommandFailure(error.description) }
         guard let (job, totals) = found else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
         return JobReportBuilder.report(job: job, totals: totals, now: job.ended ?? job.started)
+    }
+
+    func series(id: String) throws -> JobSeries {
+        do {
+            guard let (job, totals) = try store.job(id: id) else { throw CommandFailure("no job \(id) in \(directory); `ergo jobs --all` lists them") }
+            return JobSeriesBuilder.series(job: job, totals: totals, samples: try store.samples(job: id))
+        } catch let error as StoreError { throw CommandFailure(error.description) }
     }
 
     /// Per domain what the meters measured, and the jobs' buckets from their per-domain totals.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ErgometerCharts
 import ErgometerStore
 import ErgometerWire
 
@@ -48,15 +49,28 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "With --prometheus: how far back to look (a PromQL duration).")
     var range = "7d"
 
+    @Option(help: ArgumentHelp("Also draw the job's power over time per domain, and its temperature, to this SVG file.", valueName: "FILE"))
+    var svg: String?
+
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
+        if prometheus != nil, svg != nil { throw ValidationError("--svg draws the series stored on this box; leave out --prometheus") }
         if let prometheus {
             let report = try PrometheusJobQuery.report(jobID: id, prometheus: prometheus, range: range)
             print(json ? JSONOutput.string(report) : PrometheusJobQuery.render(report), terminator: json ? "\n" : "")
             return
         }
-        let report = try daemon.repository().report(id: id)
+        let repository = try daemon.repository()
+        let report = try repository.report(id: id)
+        if let svg {
+            let series = try repository.series(id: id)
+            guard !series.samples.isEmpty else {
+                throw CommandFailure("job \(id) has no stored samples to draw (retention drops them after store.series_days); `ergo report \(id)` has its totals")
+            }
+            try SVGOutput.write(PowerChart.svg(series: series, summary: PowerChart.Summary(report)), to: svg)
+        }
         print(json ? JSONOutput.string(report) : ReportTextRenderer.render(report), terminator: json ? "\n" : "")
+        if let svg { SVGOutput.announce(svg, json: json) }
     }
 }

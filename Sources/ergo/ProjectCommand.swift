@@ -1,4 +1,5 @@
 import ArgumentParser
+import ErgometerCharts
 import ErgometerCore
 import ErgometerDaemon
 import Foundation
@@ -26,6 +27,7 @@ struct ProjectCommand: ParsableCommand {
     var irreducibleError: String?
     @Option(help: ArgumentHelp("Joules per FLOP for the energy, instead of the best job's.", valueName: "J")) var joulesPerFlop: Double?
     @Flag(help: "Print JSON: fit, target, points, sentence (keys in the README).") var json = false
+    @Option(help: ArgumentHelp("Also draw the points, the fit with its band and the target to this SVG file.", valueName: "FILE")) var svg: String?
     @Option(help: ArgumentHelp("ergod's configuration, for the carbon intensity, PUE and price.", valueName: "FILE"))
     var config = "/etc/ergometer/ergometer.toml"
     @OptionGroup var daemon: DaemonOptions
@@ -41,17 +43,22 @@ struct ProjectCommand: ParsableCommand {
         let points = try sides.map(point)
         let (carbon, carbonSource) = try carbonAccounting()
         let rate = bestRate(sides)
+        let answer: ProjectionAnswer
         do {
             let (fit, powerLaw) = try ScalingLaw.fit(points, irreducibleError: floor)
             let projection = try ScalingProjection.project(
                 fit, targetError: target, energyPerFlop: energyPerFlop(sides), carbon: carbon, flopsPerSecondOnThisBox: rate?.flopsPerSecond)
-            let answer = ProjectionAnswer(
+            answer = ProjectionAnswer(
                 metric: metric, points: points, fit: fit, powerLaw: floor == .none ? nil : powerLaw, projection: projection,
                 carbonSource: carbonSource, rateBasis: rate?.basis)
-            print(json ? JSONOutput.string(ProjectionJSON(answer)) : ProjectionTextRenderer.render(answer), terminator: json ? "\n" : "")
         } catch {
             throw CommandFailure(error.description)
         }
+        if let svg {
+            try SVGOutput.write(ScalingChart.svg(points: points, fit: answer.fit, projection: answer.projection, metric: metric), to: svg)
+        }
+        print(json ? JSONOutput.string(ProjectionJSON(answer)) : ProjectionTextRenderer.render(answer), terminator: json ? "\n" : "")
+        if let svg { SVGOutput.announce(svg, json: json) }
     }
 
     /// `0.05` or `5%` as 0.05; nil when it is neither.

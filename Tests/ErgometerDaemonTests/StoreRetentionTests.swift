@@ -17,7 +17,8 @@ struct StoreRetentionTests {
     static let now = 1_800_000_000.0
 
     /// A store with `jobs` ended jobs, job k started `ages[k]` days before `now` with
-    /// `seconds` one-second samples of (k+1) J each and totals equal to their sum.
+    /// `seconds` one-second samples of (k+1) J each (¾ package, ¼ DRAM; a temperature every
+    /// 5 s, the second's number modulo 97 in °C) and totals equal to their sum.
     static func store(in directory: String, ages: [Double], seconds: Int) throws -> (JobStore, [Int64]) {
         let store = try JobStore(directory: directory)
         var jobs: [StoredJob] = []
@@ -34,7 +35,8 @@ struct StoreRetentionTests {
             let joules = Int64(index + 1) * 1_000_000
             for second in 0..<seconds {
                 samples.append(JobSample(
-                    jobID: id, start: started + Double(second), end: started + Double(second + 1), energyMicrojoules: joules, cpuMicroseconds: 1000))
+                    jobID: id, start: started + Double(second), end: started + Double(second + 1), energyMicrojoules: joules, cpuMicroseconds: 1000,
+                    domains: "cpu-package=rapl=\(joules / 4 * 3);dram=rapl=\(joules / 4)", maxCelsius: second % 5 == 0 ? Double(second % 97) : nil))
             }
             var total = JobTotals(jobID: id)
             total.energyMicrojoules = joules * Int64(seconds)
@@ -70,6 +72,12 @@ struct StoreRetentionTests {
         #expect(Set(old.map { Int(($0.start / 60).rounded(.down)) }).count == old.count, "one row per minute")
         #expect(old.map(\.energyMicrojoules).reduce(0, +) == energies[0], "every µJ of the series is kept")
         #expect(old.map(\.cpuMicroseconds).reduce(0, +) == 3_000 * 1000)
+        // Per domain too, and each minute's hottest reading is the hottest of its seconds.
+        var perDomain: [String: Int64] = [:]
+        for row in old { for entry in SampleDomainsColumn.decode(row.domains) { perDomain[entry.domain, default: 0] += entry.microjoules } }
+        #expect(perDomain == ["cpu-package": energies[0] / 4 * 3, "dram": energies[0] / 4], "\(perDomain)")
+        let hottest = (0..<50).map { minute in stride(from: minute * 60, to: minute * 60 + 60, by: 5).map { Double($0 % 97) }.max() }
+        #expect(old.map(\.maxCelsius) == hottest)
         #expect(old.first?.start == Self.now - 10 * Self.day && old.last?.end == Self.now - 10 * Self.day + 3_000)
         #expect(recent.count == 3_000 && !recent.contains(where: \.perMinute), "a day-old job keeps full resolution")
         #expect(prunes.map(\.rolledUpRows).reduce(0, +) == 3_000 && prunes.map(\.minuteRows).reduce(0, +) == 50)

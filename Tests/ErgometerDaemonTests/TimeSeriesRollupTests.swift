@@ -1,3 +1,4 @@
+import ErgometerCore
 import ErgometerStore
 import Testing
 
@@ -14,12 +15,24 @@ struct TimeSeriesRollupTests {
             totals: JobTotals(jobID: "1"), tracking: .cgroup("/ergometer/job-1"), lastUsage: 0, owner: nil, temperatures: [:])
     }
 
+    /// One tick of a box whose only job used all the CPU: `package` and `dram` µJ are all its.
+    func tick(package: UInt64, dram: UInt64) -> (BoxAttribution, [DomainEnergy]) {
+        let split = BoxAttribution.split(
+            kinds: [.cpuPackage, .dram], energy: [package, dram], seconds: 1, jobCPUMicroseconds: [1_000_000], busyCPUMicroseconds: 1_000_000,
+            gpuUse: [nil, nil], cpuIdleWatts: 0, idleWatts: [0, 0], policy: .proportional)
+        return (split, [DomainEnergy(microjoules: package, source: .rapl), DomainEnergy(microjoules: dram, source: .model)])
+    }
+
     @Test func firstHourIsFullResolutionThenPerMinute() {
         var active = job(startedAt: 0)
+        active.adopt(domains: [EnergyDomain(name: "cpu-package", kind: .cpuPackage), EnergyDomain(name: "dram", kind: .dram)])
+        active.tickDelta = 1_000_000
         var samples: [JobSample] = []
         var tick = 0.0
+        let (split, readings) = self.tick(package: 8_000_000, dram: 2_000_000)
         while tick < 3600 + 180 {  // one hour and three minutes of 1 s ticks, 10 J each
-            if let sample = active.sample(start: tick, end: tick + 1, microjoules: 10_000_000, cpuMicroseconds: 1_000_000) {
+            let hottest: Double? = Int(tick) % 5 == 0 ? 40 + tick / 100 : nil
+            if let sample = active.sample(split, job: 0, readings: readings, start: tick, end: tick + 1, microjoules: 10_000_000, hottest: hottest) {
                 samples.append(sample)
             }
             tick += 1
@@ -32,5 +45,33 @@ struct TimeSeriesRollupTests {
         #expect(coarse.allSatisfy { $0.end - $0.start <= 60 })
         #expect(samples.map(\.energyMicrojoules).reduce(0, +) == 3780 * 10_000_000, "every tick's energy is in exactly one sample")
         #expect(samples.map(\.cpuMicroseconds).reduce(0, +) == 3780 * 1_000_000)
+        // Per domain and source, from the split, beside the totals above.
+        var perDomain: [String: Int64] = [:]
+        for sample in samples {
+            for entry in SampleDomainsColumn.decode(sample.domains) { perDomain[entry.domain + " " + entry.source.rawValue, default: 0] += entry.microjoules }
+        }
+        #expect(perDomain == ["cpu-package rapl": 3780 * 8_000_000, "dram model": 3780 * 2_000_000])
+        // The hottest reading of each minute, and none where no sensor was read.
+        let expected = [3655.0, 3715, 3775].map { 40 + $0 / 100 }
+        #expect(zip(coarse.compactMap(\.maxCelsius), expected).allSatisfy { $0 == $1 } && coarse.allSatisfy { $0.maxCelsius != nil })
+        #expect(fine[1].maxCelsius == nil && fine[5].maxCelsius == 40.05)
+    }
+
+    @Test func aMinuteBeingFilledKeepsItsEnergyWhenTheDomainsChange() {
+        var active = job(startedAt: 0)
+        let cpu = [EnergyDomain(name: "cpu-package", kind: .cpuPackage), EnergyDomain(name: "dram", kind: .dram)]
+        active.adopt(domains: cpu)
+        let (split, readings) = tick(package: 3_000_000, dram: 1_000_000)
+        for second in 0..<10 {
+            let start = 3600 + Double(second)
+            _ = active.sample(split, job: 0, readings: readings, start: start, end: start + 1, microjoules: 4_000_000, hottest: nil)
+        }
+        // A restart re-sizes the accumulators mid-minute (the same domains, in another order).
+        active.adopt(domains: cpu.reversed())
+        let minute = active.flushMinute()
+        #expect(minute?.energyMicrojoules == 40_000_000)
+        let entries = SampleDomainsColumn.decode(minute?.domains ?? "")
+        #expect(entries.map(\.microjoules).reduce(0, +) == 40_000_000, "\(entries)")
+        #expect(entries.first { $0.domain == "dram" }?.microjoules == 10_000_000)
     }
 }

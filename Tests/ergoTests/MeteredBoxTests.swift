@@ -1,3 +1,4 @@
+import ErgometerCharts
 import ErgometerCore
 import ErgometerDaemon
 import ErgometerStore
@@ -191,7 +192,23 @@ struct MeteredBoxTests {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        for id in jobs { _ = try await sampler.end(id: id, exitStatus: 0, caller: Self.caller) }
+        var finals: [JobReport] = []
+        for id in jobs { finals.append(try await sampler.end(id: id, exitStatus: 0, caller: Self.caller)) }
+        // The stored series per domain and source against the job's totals per domain: two
+        // accumulations of each tick's split, kept apart; then drawn (`ergo report --svg`).
+        for (index, id) in jobs.enumerated() {
+            let series = try await sampler.series(id: id, for: Self.caller)
+            #expect(series.samples.count >= steps - 1 && series.samples.count <= steps, "\(series.samples.count) samples over \(steps) ticks")
+            #expect(Set(series.series.map { $0.domain + " " + $0.source }) == Set(finals[index].domains.map { $0.domain + " " + $0.source }))
+            for (position, entry) in series.series.enumerated() {
+                let summed = Double(series.samples.reduce(Int64(0)) { $0 + $1.seriesMicrojoules[position] }) / 1e6
+                let total = finals[index].domains.filter { $0.domain == entry.domain && $0.source == entry.source }.reduce(0) { $0 + $1.joules }
+                #expect(abs(summed - total) < 1e-6, "job \(id) \(entry.domain): series \(summed) J, totals \(total) J")
+            }
+        }
+        let gpuSeries = try await sampler.series(id: jobs[0], for: Self.caller)
+        #expect(gpuSeries.series.map(\.domain).contains("gpu-0000:03:00.0") && gpuSeries.series.map(\.domain).contains("rest"))
+        try ChartTests.check(PowerChart.svg(series: gpuSeries, summary: PowerChart.Summary(finals[0])), named: "chart-report-gpu-box", snapshot: false)
         if let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
             .split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(separator: " ")[4]
         {

@@ -53,6 +53,13 @@ struct StoreMigrationTests {
         let ledger = try #require(try Self.json(try ProcessResult.run(ergo, ["ledger", "--json", "--state-dir", state], environment: environment)) as? [String: Any])
         #expect(ledger["measured_microjoules"] as? UInt64 ?? 0 > 0)
 
+        // Their series predate the per-domain ones: drawn as one `all` series of their source.
+        let picture = state + "/report-1.svg"
+        let drawn = try ProcessResult.run(ergo, ["report", "1", "--state-dir", state, "--svg", picture], environment: environment)
+        #expect(drawn.status == 0 && drawn.standardOutput.contains("picture: \(picture)"), "\(drawn.standardError)")
+        let svg = (try? String(contentsOfFile: picture, encoding: .utf8)) ?? ""
+        #expect(svg.contains("data-name=\"all rapl\"") && !svg.contains("data-name=\"cpu-package"), "the old series drawn whole")
+
         // Retention's migration too: `ergo store` counts the old rows, every key there.
         let store = try #require(try Self.json(try ProcessResult.run(ergo, ["store", "--json", "--state-dir", state, "--config", state + "/none.toml"], environment: environment)) as? [String: Any])
         for key in ["path", "bytes", "jobs", "samples_full", "samples_rolled_up", "oldest_sample", "newest_sample", "retention", "last_prune"] {
