@@ -94,16 +94,21 @@ public enum PowerChart {
             let t = ChartScale.linear(coolest - 2, hottest + 2, pixels: frame.yPixels, flipped: true)
             frame.yAxis(&document, t, title: "hottest sensor (°C)", side: .right, color: ChartFrame.Palette.accent)
             document.group("series", name: "temperature") { svg in
+                // Runs of bins with a reading as lines; a lone reading as a dot.
+                func draw(_ run: [(Double, Double)]) {
+                    if run.count == 1 { svg.circle(x: run[0].0, y: run[0].1, radius: 3, fill: ChartFrame.Palette.accent, stroke: ChartFrame.Palette.accent) }
+                    svg.polyline(run, stroke: ChartFrame.Palette.accent, width: 2, dash: "8 3")
+                }
                 var run: [(Double, Double)] = []
                 for (bin, celsius) in binned.celsius.enumerated() {
                     guard let celsius else {
-                        svg.polyline(run, stroke: ChartFrame.Palette.accent, width: 2, dash: "8 3")
+                        draw(run)
                         run = []
                         continue
                     }
                     run.append((px((binned.edges[bin] + binned.edges[bin + 1]) / 2), t.pixel(celsius)))
                 }
-                svg.polyline(run, stroke: ChartFrame.Palette.accent, width: 2, dash: "8 3")
+                draw(run)
             }
             legend.append(("hottest sensor, °C (right axis)", .line(ChartFrame.Palette.accent, dash: "8 3")))
         }

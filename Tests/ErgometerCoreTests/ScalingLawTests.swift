@@ -21,6 +21,25 @@ struct ScalingLawTests {
         }
     }
 
+    /// The band the projection chart draws and the interval `ergo project` prints are two
+    /// formulas: at the compute where the inverse interval ends, the band's edge is the target.
+    @Test func thePredictionBandMeetsTheTargetAtTheInverseIntervalsEnds() throws {
+        let x = [8.0, 9, 10, 11, 12, 13]
+        let y = [-0.52, -0.74, -0.81, -1.05, -1.13, -1.38]
+        let line = try #require(LinearFit.leastSquares(x: x, y: y))
+        let target = -1.6
+        let inverse = try #require(line.inversePrediction(target))
+        let lower = try #require(inverse.lower)
+        let upper = try #require(inverse.upper)
+        // Error falls with compute: at the interval's low end the band's lower edge reaches the
+        // target, at its high end the upper edge does.
+        #expect(abs(try #require(line.predictionInterval(lower)).lowerBound - target) < 1e-9)
+        #expect(abs(try #require(line.predictionInterval(upper)).upperBound - target) < 1e-9)
+        let middle = try #require(line.predictionInterval(inverse.estimate))
+        #expect(abs((middle.lowerBound + middle.upperBound) / 2 - target) < 1e-9)
+        #expect(LinearFit.leastSquares(x: [1, 2], y: [1, 2])?.predictionInterval(1.5) == nil, "no residual degrees of freedom")
+    }
+
     @Test func studentTQuantilesMatchTheTables() {
         for (df, expected) in [(1.0, 12.7062), (2, 4.3027), (3, 3.1824), (5, 2.5706), (10, 2.2281), (30, 2.0423), (1000, 1.9623)] {
             let t = StudentT.quantile(0.975, degreesOfFreedom: df)

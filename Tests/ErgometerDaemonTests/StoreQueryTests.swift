@@ -1,3 +1,4 @@
+import ErgometerCore
 import ErgometerStore
 import ErgometerTestSupport
 import Foundation
@@ -5,6 +6,27 @@ import Testing
 
 /// Job lists from the store: every job with its own totals, across the 1000-id query chunks.
 struct StoreQueryTests {
+    /// A sample's per-domain column: names with the separators in them survive, equal pairs sum,
+    /// and a damaged entry is skipped while the rest is read.
+    @Test func theDomainsColumnRoundTripsAndSkipsWhatItCannotRead() {
+        let entries = [
+            SampleDomainsColumn.Entry(domain: "cpu-package", source: .rapl, microjoules: 8_123_456),
+            SampleDomainsColumn.Entry(domain: "gpu-0000:03:00.0", source: .nvmlEnergy, microjoules: 250_000_000),
+            SampleDomainsColumn.Entry(domain: "odd=name;50%", source: .hwmonPower, microjoules: 7),
+            SampleDomainsColumn.Entry(domain: "cpu-package", source: .rapl, microjoules: 1),
+            SampleDomainsColumn.Entry(domain: "cpu-package", source: .model, microjoules: 5),
+        ]
+        let text = SampleDomainsColumn.encode(entries)
+        #expect(text == "cpu-package=rapl=8123457;gpu-0000:03:00.0=nvml-energy=250000000;odd%3Dname%3B50%25=hwmon-power=7;cpu-package=model=5")
+        #expect(SampleDomainsColumn.decode(text).map(\.domain) == ["cpu-package", "gpu-0000:03:00.0", "odd=name;50%", "cpu-package"])
+        let total: Int64 = 8_123_457 + 250_000_000 + 7 + 5
+        #expect(SampleDomainsColumn.decode(text).map(\.microjoules).reduce(0, +) == total)
+        let damaged = "cpu-package=rapl=10;dram=laser=3;gpu=rapl=-4;=rapl=2;bad%4=model=1;rest=hwmon-power=6"
+        #expect(SampleDomainsColumn.decode(damaged) == [.init(domain: "cpu-package", source: .rapl, microjoules: 10), .init(domain: "rest", source: .hwmonPower, microjoules: 6)])
+        #expect(SampleDomainsColumn.sum("dram=rapl=2", "dram=rapl=3;rest=model=1") == "dram=rapl=5;rest=model=1")
+        #expect(SampleDomainsColumn.decode("") == [])
+    }
+
     @Test func everyJobGetsItsOwnTotalsBeyondOneChunk() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

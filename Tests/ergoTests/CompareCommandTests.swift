@@ -88,12 +88,20 @@ extension LoadSensitiveSuites {
         /// the thread ratio; the hardware factor is the per-core FLOP/s ratio of the two runs.
         @Test func theDemoSplitsHardwareFromProcessors() throws {
             let bin = URL(fileURLWithPath: Self.ergo).deletingLastPathComponent().path
+            let pictures = try Fixtures.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: pictures) }
             let demo = try ProcessResult.run("/usr/bin/make", [
                 "-C", Fixtures.packageRoot, "--no-print-directory", "demo-run", "BIN=\(bin)", "DEMO_SAMPLES=4096", "DEMO_EPOCHS_A=1",
-                "DEMO_EPOCHS_B=4", "DEMO_COMPARE_FLAGS=--json", "DEMO_PROJECT_FLAGS=--json",
+                "DEMO_EPOCHS_B=4", "DEMO_COMPARE_FLAGS=--json", "DEMO_PROJECT_FLAGS=--json", "DEMO_PICTURES=\(pictures)",
             ])
             #expect(demo.status == 0, "\(demo.standardError)")
-            let output = try Self.section(of: demo.standardOutput, after: "== ergo compare 1 2\n")
+            // The three pictures, where the demo says, each well formed.
+            for name in ["report", "compare", "project"] {
+                let lint = try ProcessResult.run("/usr/bin/xmllint", ["--noout", "\(pictures)/\(name).svg"])
+                #expect(lint.status == 0, "\(name).svg: \(lint.standardError)")
+                #expect(demo.standardOutput.contains("\(pictures)/\(name).svg"))
+            }
+            let output = try Self.section(of: demo.standardOutput, after: "== ergo compare 1 2 --svg \(pictures)/compare.svg\n")
             let factors = try #require(output["factors"] as? [String: Double])
             let a = try #require(output["a"] as? [String: Any])
             let b = try #require(output["b"] as? [String: Any])
@@ -113,7 +121,8 @@ extension LoadSensitiveSuites {
             // Diminishing returns: four sizes of one task whose best achievable error is 8.75 %.
             let sweep = demo.standardOutput.matches(of: /job ([0-9]+): hidden [0-9]+, [0-9]+ samples: test error ([0-9.]+)%, ([0-9.]+) GFLOP/)
             #expect(sweep.map { Int($0.output.1)! } == [3, 4, 5, 6], "\(demo.standardOutput)")
-            let projection = try Self.section(of: demo.standardOutput, after: "== ergo project 3 4 5 6 --target-error 10% --irreducible-error auto\n")
+            let projection = try Self.section(
+                of: demo.standardOutput, after: "== ergo project 3 4 5 6 --target-error 10% --irreducible-error auto --svg \(pictures)/project.svg\n")
             let fit = try #require(projection["fit"] as? [String: Any])
             #expect(fit["form"] as? String == "power_law_with_floor")
             let floor = try #require(fit["irreducible_error"] as? Double)
