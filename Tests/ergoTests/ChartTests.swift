@@ -9,6 +9,8 @@ import Testing
 /// The three pictures (`ergo report/compare/project --svg`): well formed by xmllint, rendered by
 /// headless Chromium to a PNG of the chart's size that is not blank, their structure (series,
 /// axes, legend) held against golden files, and the report's areas holding every stored joule.
+/// Among the load-sensitive suites: Chromium takes both cores for a second a picture.
+extension LoadSensitiveSuites {
 @Suite(.serialized) struct ChartTests {
     /// A two-hour GPU training job as ergod stores it: every second for the first hour, then per
     /// minute; the GPU at ~250 W with an evaluation dip every ten minutes, the CPU packages, DRAM
@@ -45,6 +47,7 @@ import Testing
         let peak = gpuJob.samples.filter { !$0.perMinute }.map(\.watts).max() ?? 0
         return PowerChart.Summary(energyJoules: joules, durationSeconds: 7200, averageWatts: joules / 7200, peakWatts: peak)
     }
+
 
     @Test func theReportsAreasHoldEveryStoredJoulePerSeries() {
         let binned = PowerChart.bin(Self.gpuJob)
@@ -116,6 +119,8 @@ import Testing
         if snapshot { try Snapshot.assert(try ChartStructure.describe(svg), named: name + ".txt", sourceLocation: sourceLocation) }
         #expect(svg.utf8.count < 64 * 1024, "\(name) is \(svg.utf8.count) bytes: too big for a README", sourceLocation: sourceLocation)
     }
+}
+
 }
 
 /// Headless Chromium (Debian's `chromium`) drawing an SVG to a PNG screenshot.

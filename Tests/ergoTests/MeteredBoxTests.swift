@@ -208,7 +208,7 @@ struct MeteredBoxTests {
         }
         let gpuSeries = try await sampler.series(id: jobs[0], for: Self.caller)
         #expect(gpuSeries.series.map(\.domain).contains("gpu-0000:03:00.0") && gpuSeries.series.map(\.domain).contains("rest"))
-        try ChartTests.check(PowerChart.svg(series: gpuSeries, summary: PowerChart.Summary(finals[0])), named: "chart-report-gpu-box", snapshot: false)
+        try LoadSensitiveSuites.ChartTests.check(PowerChart.svg(series: gpuSeries, summary: PowerChart.Summary(finals[0])), named: "chart-report-gpu-box", snapshot: false)
         if let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
             .split(separator: "\n").first(where: { $0.contains(" - cgroup2 ") })?.split(separator: " ")[4]
         {
