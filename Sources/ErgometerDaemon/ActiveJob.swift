@@ -241,21 +241,18 @@ struct ActiveJob {
     }
 
     /// The samples this tick adds to the time series: one per tick for the first hour, then one
-    /// per minute (returned when the minute is complete). Each carries its energy per domain and
-    /// source and the hottest sensor read during it.
+    /// per minute (returned when the minute is complete, its energy per domain and source
+    /// written in). Each carries the hottest sensor read during it.
     mutating func sample(
         _ split: BoxAttribution, job position: Int, readings: [DomainEnergy], start: Double, end: Double, microjoules: UInt64, hottest: Double?
     ) -> JobSample? {
         let domainCount = Swift.min(split.domainCount, sampleDomainNames.count)
+        // The first hour's ticks: their energy per domain goes beside the sample, as numbers
+        // (`Sampler.appendSample`); no text is built on the tick.
         guard end - stored.started > 3600 else {
-            var domains = ""
-            for domain in 0..<domainCount {
-                SampleDomainsColumn.append(
-                    domain: sampleDomainNames[domain], source: readings[domain].source, microjoules: split.job(position, domain: domain), to: &domains)
-            }
             return JobSample(
                 jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(tickDelta),
-                domains: domains, maxCelsius: hottest)
+                maxCelsius: hottest)
         }
         // A tick belongs to the minute it started in, so each per-minute sample is one bucket.
         let minute = (start / 60).rounded(.down)

@@ -84,6 +84,8 @@ public actor Sampler {
     static let temperatureSeconds = 5.0
     /// What the store has not taken yet: ended jobs, samples, registrations, changed rows.
     var pending = PendingWrites()
+    /// Per domain and source slot, its key in `pending` (`seriesKey`); -1 until first used.
+    var seriesKeySlots: [Int] = []
     /// The clocks every interval and timestamp come from (the system's, or a test's).
     public nonisolated let clock: SamplerClock
     /// The wall clock, for timestamps only: every interval comes from the monotonic clock.

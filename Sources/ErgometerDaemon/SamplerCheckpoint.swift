@@ -36,7 +36,7 @@ extension Sampler {
         let totals = active.values.map(\.totals) + pending.endedJobs.values.map(\.1)
         do {
             try store.save(
-                checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: pending.samples, endedJobs: pending.jobRows)
+                checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: pending.encodedSamples(), endedJobs: pending.jobRows)
             pending.saved()
             if storeError != nil {
                 logger.info("job store writable again; everything kept in memory is saved")

@@ -22,7 +22,7 @@ extension Sampler {
             throw ControlFailure(.unavailable, "cannot read job \(id)'s series from the store: \(error)")
         }
         guard let (job, totals) = found else { throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them") }
-        let series = JobSeriesBuilder.series(job: job, totals: totals, samples: stored + pending.samples.filter { $0.jobID == id })
+        let series = JobSeriesBuilder.series(job: job, totals: totals, samples: stored + pending.encodedSamples(job: id))
         return caller.map { !$0.isAdmin } ?? false ? coarsened(series) : series
     }
 

@@ -81,6 +81,11 @@ extension Sampler {
                 split, job: position, readings: meters.readings, seconds: seconds, carbon: carbonFactors, temperatures: temperatures,
                 start: tickStart, end: wall)
             {
+                if !sample.perMinute {
+                    for domain in 0..<split.domainCount {
+                        pending.addEntry(key: seriesKey(domain, meters.readings[domain].source), microjoules: split.job(position, domain: domain))
+                    }
+                }
                 appendSample(sample)
             }
             active.formIndex(after: &index)
@@ -195,6 +200,17 @@ extension Sampler {
     func currentTemperatures(now: UInt64) -> [TemperatureReading] {
         guard lastTemperatureRead == 0 || Double(now &- lastTemperatureRead) / 1e9 >= Self.temperatureSeconds else { return lastTemperatures }
         return readTemperatures(now: now)
+    }
+
+    /// The pending-writes key of a domain (by position) and source, cached per slot; the cache
+    /// starts again when the meters' domains change.
+    func seriesKey(_ domain: Int, _ source: EnergySource) -> Int {
+        let slot = domain * EnergySource.allCases.count + source.ordinal
+        if seriesKeySlots.count != meters.domains.count * EnergySource.allCases.count {
+            seriesKeySlots = [Int](repeating: -1, count: meters.domains.count * EnergySource.allCases.count)
+        }
+        if seriesKeySlots[slot] < 0 { seriesKeySlots[slot] = pending.seriesKey(domain: meters.domains[domain].name, source: source) }
+        return seriesKeySlots[slot]
     }
 
     func appendSample(_ sample: JobSample) {

@@ -45,9 +45,16 @@ struct TimeSeriesRollupTests {
         #expect(coarse.allSatisfy { $0.end - $0.start <= 60 })
         #expect(samples.map(\.energyMicrojoules).reduce(0, +) == 3780 * 10_000_000, "every tick's energy is in exactly one sample")
         #expect(samples.map(\.cpuMicroseconds).reduce(0, +) == 3780 * 1_000_000)
-        // Per domain and source, from the split, beside the totals above.
-        var perDomain: [String: Int64] = [:]
+        // Per domain and source, beside the totals above: the first hour's through the pending
+        // writes' entries (as the sampler adds them), the minutes' from the job itself.
+        var pending = PendingWrites()
+        let keys = [pending.seriesKey(domain: "cpu-package", source: .rapl), pending.seriesKey(domain: "dram", source: .model)]
         for sample in samples {
+            if !sample.perMinute { for domain in 0..<2 { pending.addEntry(key: keys[domain], microjoules: split.job(0, domain: domain)) } }
+            _ = pending.append(sample)
+        }
+        var perDomain: [String: Int64] = [:]
+        for sample in pending.encodedSamples() {
             for entry in SampleDomainsColumn.decode(sample.domains) { perDomain[entry.domain + " " + entry.source.rawValue, default: 0] += entry.microjoules }
         }
         #expect(perDomain == ["cpu-package rapl": 3780 * 8_000_000, "dram model": 3780 * 2_000_000])
