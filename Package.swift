@@ -41,10 +41,12 @@ let package = Package(
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
         // ergod's allocator: one glibc arena, and malloc_trim after a prune (flat memory for months).
         .target(name: "CFreeMemory"),
+        // statfs(2)'s file-system type, which Glibc's module does not export (KernelFileSystem).
+        .target(name: "CFileSystemType"),
         .target(name: "ErgometerCore", swiftSettings: strictSwift),
         .target(
             name: "ErgometerProbes",
-            dependencies: ["ErgometerCore", "CSensors", "CPCI", "CNVML"],
+            dependencies: ["ErgometerCore", "CSensors", "CPCI", "CNVML", "CFileSystemType"],
             swiftSettings: strictSwift
         ),
         .target(name: "ErgometerWire", swiftSettings: strictSwift),

@@ -46,6 +46,21 @@ struct ErgometerBench: AsyncParsableCommand {
             })
         }
 
+        if wanted("/proc/stat") {
+            // The tick's fixed part on a real box: /proc/stat opened for each read (as under a
+            // fixture root) or kept open (the live /proc, `KernelFileSystem`).
+            let procfs = ProcFS(root: "/proc")
+            let buffer = ReadBuffer(byteCount: 64 * 1024)
+            rows.append(Harness.measure("read /proc/stat (open, read, close)", iterations: iterations(5000)) {
+                sink &+= (try? ProcStatReader.read(procfs: procfs, buffer: buffer.bytes).get())?.perCPU.count ?? 0
+            })
+            if let file = KernelFileSystem.keptOpenIfGenerated(procfs.path("stat")) {
+                rows.append(Harness.measure("read /proc/stat (kept open, pread)", iterations: iterations(5000)) {
+                    sink &+= (try? ProcStatReader.read(file: file, buffer: buffer.bytes).get())?.perCPU.count ?? 0
+                })
+            }
+        }
+
         if wanted("attribution") {
             let usage = (0..<100).map { _ in UInt64.random(in: 0...1_000_000) }
             rows.append(Harness.measure("attribution of one tick, 100 jobs", iterations: iterations(5000)) {
@@ -56,6 +71,7 @@ struct ErgometerBench: AsyncParsableCommand {
             })
         }
         var ticks: [String: Measurement] = [:]
+        var discovery: Measurement?
         for jobs in [1, 100, 1000] where wanted("sampler tick, \(jobs) job(s)") {
             let fixture = try await SamplerFixture(fixtures: fixtures, jobs: jobs)
             let row = await Harness.measure("sampler tick, \(jobs) job(s)", iterations: iterations(jobs >= 1000 ? 200 : 1000), setup: fixture.advance) {
@@ -70,6 +86,10 @@ struct ErgometerBench: AsyncParsableCommand {
              { try await SamplerFixture(fixtures: fixtures, jobs: 100, tree: "gpu-box") }),
             ("nvidia", "sampler tick, 100 job(s), 8 NVIDIA GPUs (fake NVML: energy, utilization, processes, SM samples)",
              { try await SamplerFixture(fixtures: fixtures, jobs: 100, nvidiaGPUs: 8) }),
+            ("nvidia-4", "sampler tick, 100 job(s), 4 NVIDIA GPUs",
+             { try await SamplerFixture(fixtures: fixtures, jobs: 100, nvidiaGPUs: 4) }),
+            ("everything", "sampler tick, 100 job(s), 8 NVIDIA GPUs and the hwmon meters",
+             { try await SamplerFixture(fixtures: fixtures, jobs: 100, tree: "gpu-box", nvidiaGPUs: 8) }),
             ("discovered", "sampler tick, 100 discovered Slurm job(s) (50 on cgroup v2, 50 on v1 cpuacct)",
              { try await SamplerFixture(fixtures: fixtures, jobs: 100, discovered: true) }),
         ]
@@ -83,9 +103,11 @@ struct ErgometerBench: AsyncParsableCommand {
         }
         if wanted("discovery scan") {
             let tree = try DiscoveryTreeFixture(containers: 1000)
-            rows.append(Harness.measure("discovery scan, \(tree.count) container cgroups in system.slice", iterations: iterations(300)) {
+            let row = Harness.measure("discovery scan, \(tree.count) container cgroups in system.slice", iterations: iterations(300)) {
                 sink &+= tree.scan.scan().found.count
-            })
+            }
+            discovery = row
+            rows.append(row)
         }
         if wanted("checkpoint") {
             // What a checkpoint writes at the defaults (every 5 s, 1 s ticks): 100 jobs' totals
@@ -151,8 +173,35 @@ struct ErgometerBench: AsyncParsableCommand {
         if let plain = ticks["sampler tick, 100 job(s)"], let found = ticks["discovered"] {
             print("  the 100-job tick with discovered Slurm jobs (v2 and v1): \(fixed(found.medianMicroseconds / plain.medianMicroseconds, 2)) × the registered jobs' tick")
         }
+        BenchGoal.print(goals(ticks: ticks, discovery: discovery))
         if sink == Int.min { print(sink) }
     }
 
     func fixed(_ value: Double, _ digits: Int) -> String { FixedDecimal.string(value, digits) }
+
+    /// The tick and discovery goals, from this run's rows (those that ran).
+    func goals(ticks: [String: Measurement], discovery: Measurement?) -> [BenchGoal] {
+        var goals: [BenchGoal] = []
+        let one = ticks["sampler tick, 1 job(s)"]
+        let hundred = ticks["sampler tick, 100 job(s)"]
+        if let hundred { goals.append(BenchGoal(name: "tick, 100 jobs", measured: hundred.medianMicroseconds, bound: 100, unit: "µs")) }
+        if let everything = ticks["everything"] {
+            goals.append(BenchGoal(name: "tick, 100 jobs, 8 GPUs and the hwmon meters", measured: everything.medianMicroseconds, bound: 250, unit: "µs"))
+        }
+        // Linear: a job costs the same at 1,000 jobs as at 100 (within 1.5×), a GPU the same at 8 as at 4.
+        if let one, let hundred, let thousand = ticks["sampler tick, 1000 job(s)"] {
+            let small = (hundred.medianMicroseconds - one.medianMicroseconds) / 99
+            let large = (thousand.medianMicroseconds - one.medianMicroseconds) / 999
+            goals.append(BenchGoal(name: "tick's cost per job at 1,000 jobs over at 100 (linear)", measured: large / small, bound: 1.5, unit: "×"))
+        }
+        if let hundred, let four = ticks["nvidia-4"], let eight = ticks["nvidia"] {
+            let perGPU4 = (four.medianMicroseconds - hundred.medianMicroseconds) / 4
+            let perGPU8 = (eight.medianMicroseconds - hundred.medianMicroseconds) / 8
+            goals.append(BenchGoal(name: "tick's cost per GPU at 8 GPUs over at 4 (linear)", measured: perGPU8 / max(perGPU4, 0.01), bound: 1.5, unit: "×"))
+        }
+        if let discovery {
+            goals.append(BenchGoal(name: "discovery scan of 1,000 cgroups", measured: discovery.medianMicroseconds / 1000, bound: 5, unit: "ms"))
+        }
+        return goals
+    }
 }

@@ -20,6 +20,9 @@ public actor Sampler {
     let store: JobStore?
     let sysfs: SysFS
     let procfs: ProcFS
+    /// `/proc/stat` kept open on the live /proc (one `pread` a tick); nil under a fixture root,
+    /// whose writers replace the file (`KernelFileSystem`).
+    lazy var procStatFile: KeptOpenFile? = KernelFileSystem.keptOpenIfGenerated(procfs.path("stat"))
     /// Reads temperatures on the tick (libsensors on the live /sys, hwmon files elsewhere).
     let probe: MachineProbe
     let cgroups: CgroupJobs?

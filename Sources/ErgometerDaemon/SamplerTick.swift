@@ -16,7 +16,7 @@ extension Sampler {
         let seconds = Double(now &- lastMonotonic) / 1e9
         guard seconds > 0 else { return }
         let tickStart = wallTickStart(wall: wall, seconds: seconds)
-        let stat = try? ProcStatReader.read(procfs: procfs, buffer: readBuffer).get()
+        let stat = try? (procStatFile.map { ProcStatReader.read(file: $0, buffer: readBuffer) } ?? ProcStatReader.read(procfs: procfs, buffer: readBuffer)).get()
         if stat == nil { exported.count(.procstat) }
         let busy = Self.busyMicroseconds(stat)
         let busyDelta = busy >= lastBusyMicroseconds ? busy - lastBusyMicroseconds : 0

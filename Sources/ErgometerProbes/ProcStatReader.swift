@@ -23,6 +23,13 @@ public enum ProcStatReader {
         }
     }
 
+    /// As `read(procfs:buffer:)`, through a descriptor kept open (the live /proc: one `pread` a tick).
+    public static func read(file: KeptOpenFile, buffer: UnsafeMutableRawBufferPointer) -> Result<CPUStat, FileReadError> {
+        file.read(into: buffer, parse(bytes:)).flatMap { stat in
+            stat.map { .success($0) } ?? .failure(FileReadError(path: file.path, errno: 0, detail: "(no cpu line)"))
+        }
+    }
+
     /// Parses the text of `/proc/stat`; nil when it has no aggregate `cpu` line.
     public static func parse(_ text: Substring) -> CPUStat? {
         Array(text.utf8).withUnsafeBufferPointer(parse(bytes:))

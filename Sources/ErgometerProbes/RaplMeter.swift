@@ -22,6 +22,9 @@ public struct RaplMeter: EnergyMeter {
     public let model: PowerModel
     /// Zones summed into host energy, found at start and again after a read fails.
     public private(set) var zones: [PowercapZone] = []
+    /// Each zone's `energy_uj` kept open where the kernel generates it (real sysfs), else nil:
+    /// opened for each read (a fixture tree).
+    private var energyFiles: [KeptOpenFile?] = []
     private(set) var last: [PowercapZoneID: EnergyCounterReading] = [:]
     private var rediscoverAfterNanoseconds: UInt64 = 0
     /// Energy counted per zone since ergod started (what /metrics exports per zone).
@@ -36,7 +39,22 @@ public struct RaplMeter: EnergyMeter {
     public init(sysfs: SysFS, model: PowerModel) {
         self.sysfs = sysfs
         self.model = model
-        zones = Self.hostZones(sysfs: sysfs)
+        setZones(Self.hostZones(sysfs: sysfs))
+    }
+
+    private mutating func setZones(_ found: [PowercapZone]) {
+        zones = found
+        energyFiles = found.map { KernelFileSystem.keptOpenIfGenerated($0.energyPath) }
+    }
+
+    /// A zone's counter now: a `pread` of its kept descriptor, or an open and read.
+    private func readEnergy(_ index: Int) -> Result<UInt64, FileReadError> {
+        guard let file = energyFiles[index] else { return zones[index].readEnergy() }
+        return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { buffer in
+            file.read(into: buffer, SysfsFile.parseUInt64).flatMap { value in
+                value.map { .success($0) } ?? .failure(FileReadError(path: file.path, errno: 0, detail: "(not a number)"))
+            }
+        }
     }
 
     static func hostZones(sysfs: SysFS) -> [PowercapZone] {
@@ -88,14 +106,14 @@ public struct RaplMeter: EnergyMeter {
 
     public mutating func measure(seconds: Double, busyRatio: Double, bootID: String, now: UInt64) -> Reading {
         if now >= rediscoverAfterNanoseconds && (zones.isEmpty || zones.count != last.count) {
-            zones = Self.hostZones(sysfs: sysfs)
+            setZones(Self.hostZones(sysfs: sysfs))
             rediscoverAfterNanoseconds = now + 10_000_000_000
         }
         var package: UInt64 = 0
         var dram: UInt64 = 0
         var reason: String?
-        for zone in zones {
-            guard case .success(let value) = zone.readEnergy() else {
+        for (index, zone) in zones.enumerated() {
+            guard case .success(let value) = readEnergy(index) else {
                 reason = "\(zone.name) at \(zone.path) could not be read"
                 last.removeValue(forKey: zone.id)
                 continue

@@ -1,9 +1,28 @@
 import ErgometerCore
 import ErgometerProbes
 import ErgometerTestSupport
+import Foundation
 import Testing
 
 struct ProcfsParserTests {
+    /// The live /proc and /sys are kept open; a fixture tree is not (its writers rename files).
+    @Test func onlyTheKernelsOwnFilesAreKeptOpen() throws {
+        #expect(KernelFileSystem.isGenerated("/proc/stat"))
+        #expect(KernelFileSystem.isGenerated("/sys/kernel"))
+        #expect(!KernelFileSystem.isGenerated(Fixtures.path("intel-1s") + "/proc/stat"))
+        #expect(!KernelFileSystem.isGenerated("/no/such/file"))
+        // Kept open, /proc/stat reads the same CPUs as opened afresh, and moves on between reads.
+        let file = try #require(KernelFileSystem.keptOpenIfGenerated("/proc/stat"))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+        defer { buffer.deallocate() }
+        let kept = try ProcStatReader.read(file: file, buffer: buffer).get()
+        let fresh = try ProcStatReader.read(procfs: ProcFS(root: "/proc")).get()
+        #expect(kept.perCPU.count == fresh.perCPU.count && kept.perCPU.count > 0)
+        usleep(50_000)  // five USER_HZ ticks on every CPU, busy or idle
+        let later = try ProcStatReader.read(file: file, buffer: buffer).get()
+        #expect(later.total.busyTicks + later.total.idleTicks > kept.total.busyTicks + kept.total.idleTicks)
+    }
+
     @Test func statSeparatesBusyIdleAndSteal() throws {
         let stat = try #require(ProcStatReader.parse("cpu  10 2 3 100 4 5 6 7 8 9\ncpu0 10 2 3 100 4 5 6 7 8 9\nintr 1\n"))
         #expect(stat.total == CPUTimes(busyTicks: 10 + 2 + 3 + 5 + 6, idleTicks: 104, stealTicks: 7))
