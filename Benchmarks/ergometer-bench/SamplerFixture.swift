@@ -9,7 +9,8 @@ import Logging
 /// A sampler on a copied fixture tree with `jobs` registered jobs, each in its own cgroup of a
 /// fake cgroup2 tree (`self/mountinfo` points at it), whose `cpu.stat` files the benchmark
 /// advances between ticks, as the kernel would. Every file the tick reads is a real file, in
-/// memory (/dev/shm) where there is one, as the kernel's cgroupfs and procfs are.
+/// memory (/dev/shm) where there is one, as the kernel's cgroupfs and procfs are; `/proc/stat`
+/// is this machine's own.
 final class SamplerFixture {
     let root: String
     let sampler: Sampler
@@ -35,6 +36,9 @@ final class SamplerFixture {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixtures + "/\(tree)/sys", toPath: root + "/sys")
         try FileManager.default.copyItem(atPath: fixtures + "/\(tree)/proc", toPath: root + "/proc")
+        // The live /proc/stat, as ergod reads it on a box: kept open (`KernelFileSystem`).
+        try FileManager.default.removeItem(atPath: root + "/proc/stat")
+        try FileManager.default.createSymbolicLink(atPath: root + "/proc/stat", withDestinationPath: "/proc/stat")
         cgroupRoot = root + "/cgroup"
         try FileManager.default.createDirectory(atPath: cgroupRoot, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/proc/self", withIntermediateDirectories: true)
