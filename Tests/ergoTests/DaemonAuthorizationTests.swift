@@ -66,6 +66,10 @@ struct DaemonAuthorizationTests {
         #expect(report.standardError.contains("belongs to another user"))
         #expect(!report.standardOutput.contains("energy"), "no data with the refusal")
         #expect(daemon.log().contains("refused a report request"))
+        // Nor its time series (`ergo report --svg`).
+        let series = try Self.curlAsNobody(daemon, "GET", "/v1/jobs/1/series", body: nil)
+        #expect(series.hasSuffix(" 403") && !series.contains("series_uj"), "\(series)")
+        #expect(daemon.log().contains("refused a series request"))
         // Nor end it: the running job stays running.
         let end = try Self.curlAsNobody(daemon, "POST", "/v1/jobs/2/end", body: "{\"exit_status\":0}")
         #expect(end.hasSuffix(" 403"), "\(end)")
