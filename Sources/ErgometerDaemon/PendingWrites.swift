@@ -46,6 +46,16 @@ struct PendingWrites {
         return dropped
     }
 
+    /// Keeps a sample with, for a full-resolution one, the job's energy per domain this tick
+    /// (position `job` of `split`; `keys[domain]` from `seriesKey`). Returns whether samples
+    /// were dropped.
+    mutating func append(_ sample: JobSample, split: BoxAttribution?, job position: Int, keys: [Int]) -> Bool {
+        if let split {
+            for domain in 0..<min(split.domainCount, keys.count) { addEntry(key: keys[domain], microjoules: split.job(position, domain: domain)) }
+        }
+        return append(sample)
+    }
+
     /// One domain's energy in the sample appended next.
     mutating func addEntry(key: Int, microjoules: UInt64) {
         guard microjoules > 0 else { return }

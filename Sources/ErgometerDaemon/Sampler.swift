@@ -89,6 +89,8 @@ public actor Sampler {
     var pending = PendingWrites()
     /// Per domain and source slot, its key in `pending` (`seriesKey`); -1 until first used.
     var seriesKeySlots: [Int] = []
+    /// This tick's key per domain (scratch, kept between ticks).
+    var tickSeriesKeys: [Int] = []
     /// The clocks every interval and timestamp come from (the system's, or a test's).
     public nonisolated let clock: SamplerClock
     /// The wall clock, for timestamps only: every interval comes from the monotonic clock.

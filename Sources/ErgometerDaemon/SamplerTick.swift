@@ -48,14 +48,21 @@ extension Sampler {
         // keeps a second reference to the dictionary's storage, and the first write would copy
         // every job. The dictionary is not changed until the second walk ends, so both walks
         // see the jobs in the same order and position k of the split is the k-th job.
-        tickCPU.removeAll(keepingCapacity: true)
+        // The weights are filled in a local, moved out of the actor and back (its storage
+        // stays unique): one exclusivity check for the walk, not one a job.
+        var weights = tickCPU
+        tickCPU = []
+        weights.removeAll(keepingCapacity: true)
+        var failedReads = 0
         var index = active.startIndex
         while index != active.endIndex {
             let delta = readUsage(of: &active.values[index])
-            if delta == nil { exported.count(.cgroup) }
-            tickCPU.append(delta ?? 0)
+            if delta == nil { failedReads += 1 }
+            weights.append(delta ?? 0)
             active.formIndex(after: &index)
         }
+        tickCPU = weights
+        for _ in 0..<failedReads { exported.count(.cgroup) }
         if nestedJobs > 0 { takeNestedJobsOutOfTheirSchedulers() }
         refreshGPUUseIfDue(now: now)
         observeNVMLUse(now: now)
@@ -73,24 +80,27 @@ extension Sampler {
         let temperatures = active.isEmpty ? [] : temperatureReadingsIfDue(now: now)
         lastBusyRatio = busyRatio
         let carbonFactors = carbon.factors(from: tickStart, to: wall)
+        // The actor's state is read once here, not once a job: each access to a stored
+        // property is checked for exclusivity at run time.
+        let readings = meters.readings
+        tickSeriesKeys.removeAll(keepingCapacity: true)
+        for domain in 0..<split.domainCount { tickSeriesKeys.append(seriesKey(domain, readings[domain].source)) }
+        let keys = tickSeriesKeys
+        var droppedSamples = false
         index = active.startIndex
         var position = 0
         while index != active.endIndex {
             // One access to the job per tick: its totals, counters, temperatures and sample.
             if let sample = active.values[index].close(
-                split, job: position, readings: meters.readings, seconds: seconds, carbon: carbonFactors, temperatures: temperatures,
+                split, job: position, readings: readings, seconds: seconds, carbon: carbonFactors, temperatures: temperatures,
                 start: tickStart, end: wall)
             {
-                if !sample.perMinute {
-                    for domain in 0..<split.domainCount {
-                        pending.addEntry(key: seriesKey(domain, meters.readings[domain].source), microjoules: split.job(position, domain: domain))
-                    }
-                }
-                appendSample(sample)
+                droppedSamples = pending.append(sample, split: sample.perMinute ? nil : split, job: position, keys: keys) || droppedSamples
             }
             active.formIndex(after: &index)
             position += 1
         }
+        if droppedSamples { logger.error("store unwritable for long: oldest time-series samples dropped (job totals are kept)") }
         lastMonotonic = now
         lastWall = wall
         lastTickSeconds = seconds
@@ -205,9 +215,9 @@ extension Sampler {
     /// The pending-writes key of a domain (by position) and source, cached per slot; the cache
     /// starts again when the meters' domains change.
     func seriesKey(_ domain: Int, _ source: EnergySource) -> Int {
-        let slot = domain * EnergySource.allCases.count + source.ordinal
-        if seriesKeySlots.count != meters.domains.count * EnergySource.allCases.count {
-            seriesKeySlots = [Int](repeating: -1, count: meters.domains.count * EnergySource.allCases.count)
+        let slot = domain * ActiveJob.sourceCount + source.ordinal
+        if seriesKeySlots.count != meters.domains.count * ActiveJob.sourceCount {
+            seriesKeySlots = [Int](repeating: -1, count: meters.domains.count * ActiveJob.sourceCount)
         }
         if seriesKeySlots[slot] < 0 { seriesKeySlots[slot] = pending.seriesKey(domain: meters.domains[domain].name, source: source) }
         return seriesKeySlots[slot]
