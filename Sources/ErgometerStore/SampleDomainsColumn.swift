@@ -1,9 +1,13 @@
 public import ErgometerCore
 
 /// A sample's energy per domain and source: the text of `job_samples.domains`, as
-/// `domain=source=µJ` entries joined by `;` (`cpu-package=rapl=8123456;dram=rapl=912000`).
-/// Names keep `%`, `=` and `;` percent-escaped. Compact, so a tick's row stays small, and read
-/// back without a JSON parser. Empty for rows from before the per-domain series (store v7).
+/// `domain=<source code>µJ` entries joined by `;` (`p=R8123456;d=R912000`: the CPU packages and
+/// DRAM by RAPL). A row is written for every tick of a job's first hour, so the common names
+/// have one-letter codes (`p` cpu-package, `d` dram, `r` rest, `f` platform, `g…` for `gpu-…`)
+/// and so do the sources (`R` rapl, `E` hwmon-energy, `P` hwmon-power, `N` nvml-energy,
+/// `W` nvml-power, `M` model); any other name is written whole after a `~`, with `%`, `=` and `;`
+/// percent-escaped. Read back without a JSON parser. Empty for rows from before the per-domain
+/// series (store v7).
 public enum SampleDomainsColumn {
     /// One entry: a domain, the source that measured it, and its energy in the sample.
     public struct Entry: Sendable, Equatable {
@@ -22,11 +26,50 @@ public enum SampleDomainsColumn {
     public static func append(domain: String, source: EnergySource, microjoules: UInt64, to text: inout String) {
         guard microjoules > 0 else { return }
         if !text.isEmpty { text.append(";") }
-        escape(domain, into: &text)
+        switch domain {
+        case "cpu-package": text.append("p")
+        case "dram": text.append("d")
+        case "rest": text.append("r")
+        case "platform": text.append("f")
+        default:
+            if domain.hasPrefix("gpu-") {
+                text.append("g")
+                escape(domain.dropFirst(4), into: &text)
+            } else {
+                text.append("~")
+                escape(domain[...], into: &text)
+            }
+        }
         text.append("=")
-        text.append(source.rawValue)
-        text.append("=")
+        text.append(code(source))
         text.append(String(microjoules))
+    }
+
+    static func code(_ source: EnergySource) -> Character {
+        switch source {
+        case .rapl: "R"
+        case .hwmonEnergy: "E"
+        case .hwmonPower: "P"
+        case .nvmlEnergy: "N"
+        case .nvmlPower: "W"
+        case .model: "M"
+        }
+    }
+
+    static func source(_ code: Character) -> EnergySource? {
+        EnergySource.allCases.first { Self.code($0) == code }
+    }
+
+    static func domain(_ field: Substring) -> String? {
+        switch field.first {
+        case "p" where field.count == 1: return "cpu-package"
+        case "d" where field.count == 1: return "dram"
+        case "r" where field.count == 1: return "rest"
+        case "f" where field.count == 1: return "platform"
+        case "g": return unescape(field.dropFirst()).flatMap { $0.isEmpty ? nil : "gpu-" + $0 }
+        case "~": return unescape(field.dropFirst()).flatMap { $0.isEmpty ? nil : $0 }
+        default: return nil
+        }
     }
 
     /// The column's text for these entries, in their order, equal (domain, source) pairs summed.
@@ -45,8 +88,8 @@ public enum SampleDomainsColumn {
         var entries: [Entry] = []
         for field in text.split(separator: ";") {
             let parts = field.split(separator: "=", omittingEmptySubsequences: false)
-            guard parts.count == 3, let source = EnergySource(rawValue: String(parts[1])), let microjoules = Int64(parts[2]), microjoules >= 0,
-                let domain = unescape(parts[0]), !domain.isEmpty
+            guard parts.count == 2, let code = parts[1].first, let source = source(code), let microjoules = Int64(parts[1].dropFirst()),
+                microjoules >= 0, let domain = domain(parts[0])
             else { continue }
             entries.append(Entry(domain: domain, source: source, microjoules: microjoules))
         }
@@ -72,9 +115,9 @@ public enum SampleDomainsColumn {
         return result
     }
 
-    private static func escape(_ name: String, into text: inout String) {
+    private static func escape(_ name: Substring, into text: inout String) {
         guard name.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: ";") }) else {
-            text.append(name)
+            text.append(contentsOf: name)
             return
         }
         for character in name {

@@ -17,13 +17,17 @@ struct StoreQueryTests {
             SampleDomainsColumn.Entry(domain: "cpu-package", source: .model, microjoules: 5),
         ]
         let text = SampleDomainsColumn.encode(entries)
-        #expect(text == "cpu-package=rapl=8123457;gpu-0000:03:00.0=nvml-energy=250000000;odd%3Dname%3B50%25=hwmon-power=7;cpu-package=model=5")
+        #expect(text == "p=R8123457;g0000:03:00.0=N250000000;~odd%3Dname%3B50%25=P7;p=M5")
         #expect(SampleDomainsColumn.decode(text).map(\.domain) == ["cpu-package", "gpu-0000:03:00.0", "odd=name;50%", "cpu-package"])
         let total: Int64 = 8_123_457 + 250_000_000 + 7 + 5
         #expect(SampleDomainsColumn.decode(text).map(\.microjoules).reduce(0, +) == total)
-        let damaged = "cpu-package=rapl=10;dram=laser=3;gpu=rapl=-4;=rapl=2;bad%4=model=1;rest=hwmon-power=6"
+        let damaged = "p=R10;d=L3;g=R4;x=R2;~bad%4=M1;p=R-4;~=R2;r=P6;cpu-package=rapl=9"
         #expect(SampleDomainsColumn.decode(damaged) == [.init(domain: "cpu-package", source: .rapl, microjoules: 10), .init(domain: "rest", source: .hwmonPower, microjoules: 6)])
-        #expect(SampleDomainsColumn.sum("dram=rapl=2", "dram=rapl=3;rest=model=1") == "dram=rapl=5;rest=model=1")
+        #expect(SampleDomainsColumn.sum("d=R2", "d=R3;r=M1") == "d=R5;r=M1")
+        // Every source and the named domains round-trip by their codes.
+        let all = EnergySource.allCases.map { SampleDomainsColumn.Entry(domain: "rest", source: $0, microjoules: 3) }
+            + ["cpu-package", "dram", "platform", "gpu-abc", "other thing"].map { SampleDomainsColumn.Entry(domain: $0, source: .rapl, microjoules: 4) }
+        #expect(SampleDomainsColumn.decode(SampleDomainsColumn.encode(all)) == all)
         #expect(SampleDomainsColumn.decode("") == [])
     }
 

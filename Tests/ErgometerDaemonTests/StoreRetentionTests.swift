@@ -36,7 +36,9 @@ struct StoreRetentionTests {
             for second in 0..<seconds {
                 samples.append(JobSample(
                     jobID: id, start: started + Double(second), end: started + Double(second + 1), energyMicrojoules: joules, cpuMicroseconds: 1000,
-                    domains: "cpu-package=rapl=\(joules / 4 * 3);dram=rapl=\(joules / 4)", maxCelsius: second % 5 == 0 ? Double(second % 97) : nil))
+                    domains: SampleDomainsColumn.encode([
+                        .init(domain: "cpu-package", source: .rapl, microjoules: joules / 4 * 3), .init(domain: "dram", source: .rapl, microjoules: joules / 4),
+                    ]), maxCelsius: second % 5 == 0 ? Double(second % 97) : nil))
             }
             var total = JobTotals(jobID: id)
             total.energyMicrojoules = joules * Int64(seconds)
