@@ -12,7 +12,7 @@ struct PendingWrites {
     /// A full-resolution sample's energy per domain and source, kept as numbers until a
     /// checkpoint writes it (the tick builds no text): entries `entryKeys`/`entryMicrojoules`,
     /// sample k's being those before `entryEnds[k]` and from `entryEnds[k - 1]`. A key is an
-    /// index into `seriesKeys` (the column's `domain=source=` prefix, interned once).
+    /// index into `seriesKeys` (the column's `domain=<source code>` prefix, `p=R`, interned once).
     private var entryKeys: [UInt16] = []
     private var entryMicrojoules: [UInt64] = []
     private var entryEnds: [Int] = []
