@@ -87,7 +87,7 @@ public enum GrowthChart {
                 color: "#bbbbbb", name: "energy"))
         }
         if let perFlop = growth.energyPerFlopRatio {
-            rows.append(Row(label: "joules per FLOP (e = E/F)", detail: ComputeGrowth.times(perFlop), from: 1, to: perFlop, color: "#777777", name: "joules-per-flop"))
+            rows.append(Row(label: "joules per FLOP (e = E/F)", detail: ComputeGrowth.times(perFlop) + energySources(a, b), from: 1, to: perFlop, color: "#777777", name: "joules-per-flop"))
         }
         for (offset, row) in rows.enumerated() {
             let y = rowY(4 + offset)

@@ -15,8 +15,11 @@ public enum PowerChart {
         public var averageWatts: Double
         /// The highest one-tick power.
         public var peakWatts: Double
+        /// Where the job's energy came from (`rapl`, `model`, `mixed`, as its report says).
+        public var source: String
 
-        public init(energyJoules: Double, durationSeconds: Double, averageWatts: Double, peakWatts: Double) {
+        public init(energyJoules: Double, durationSeconds: Double, averageWatts: Double, peakWatts: Double, source: String) {
+            self.source = source
             self.energyJoules = energyJoules
             self.durationSeconds = durationSeconds
             self.averageWatts = averageWatts
@@ -26,7 +29,7 @@ public enum PowerChart {
         public init(_ report: JobReport) {
             self.init(
                 energyJoules: report.energyJoules, durationSeconds: report.durationSeconds, averageWatts: report.averagePowerWatts,
-                peakWatts: report.peakPowerWatts)
+                peakWatts: report.peakPowerWatts, source: report.source)
         }
     }
 
@@ -53,7 +56,7 @@ public enum PowerChart {
         frame.title(
             &document, "Job \(series.id) (\(series.name)): power by domain",
             subtitle: "\(joules(report.energyJoules)) over \(duration(report.durationSeconds)) · average \(watts(report.averageWatts)), "
-                + "peak \(watts(report.peakWatts)) · \(series.samples.count) samples, \(binned.edges.count - 1) bins")
+                + "peak \(watts(report.peakWatts)) [\(report.source)] · \(series.samples.count) samples, \(binned.edges.count - 1) bins")
         frame.xAxis(&document, x, title: "time since the job started (\(unit.name))")
         frame.yAxis(&document, y, title: "power (W)")
 

@@ -246,7 +246,6 @@ struct ActiveJob {
     mutating func sample(
         _ split: BoxAttribution, job position: Int, readings: [DomainEnergy], start: Double, end: Double, microjoules: UInt64, hottest: Double?
     ) -> JobSample? {
-        let domainCount = Swift.min(split.domainCount, sampleDomainNames.count)
         // The first hour's ticks: their energy per domain goes beside the sample, as numbers
         // (`Sampler.appendSample`); no text is built on the tick.
         guard end - stored.started > 3600 else {
@@ -269,7 +268,7 @@ struct ActiveJob {
                 jobID: stored.id, start: start, end: end, energyMicrojoules: Int64(microjoules), cpuMicroseconds: Int64(tickDelta),
                 perMinute: true, maxCelsius: hottest)
         }
-        for domain in 0..<domainCount {
+        for domain in 0..<Swift.min(split.domainCount, sampleDomainNames.count) {
             minuteEnergy[domain * Self.sourceCount + readings[domain].source.ordinal] += split.job(position, domain: domain)
         }
         return finished

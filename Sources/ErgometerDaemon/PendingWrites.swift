@@ -12,7 +12,7 @@ struct PendingWrites {
     /// A full-resolution sample's energy per domain and source, kept as numbers until a
     /// checkpoint writes it (the tick builds no text): entries `entryKeys`/`entryMicrojoules`,
     /// sample k's being those before `entryEnds[k]` and from `entryEnds[k - 1]`. A key is an
-    /// index into `seriesKeys` (the column's `domain=<source code>` prefix, `p=R`, interned once).
+    /// index into `seriesKeys` (`SampleDomainsColumn.key`, `p=R`, interned once).
     private var entryKeys: [UInt16] = []
     private var entryMicrojoules: [UInt64] = []
     private var entryEnds: [Int] = []
@@ -65,12 +65,10 @@ struct PendingWrites {
 
     /// The key of a domain and source (interned: allocates the first time only).
     mutating func seriesKey(domain: String, source: EnergySource) -> Int {
-        var prefix = ""
-        SampleDomainsColumn.append(domain: domain, source: source, microjoules: 1, to: &prefix)
-        prefix.removeLast()
-        if let known = seriesKeyIndex[prefix] { return known }
-        seriesKeys.append(prefix)
-        seriesKeyIndex[prefix] = seriesKeys.count - 1
+        let key = SampleDomainsColumn.key(domain: domain, source: source)
+        if let known = seriesKeyIndex[key] { return known }
+        seriesKeys.append(key)
+        seriesKeyIndex[key] = seriesKeys.count - 1
         return seriesKeys.count - 1
     }
 
@@ -87,9 +85,7 @@ struct PendingWrites {
             var row = sample
             var text = row.domains
             for entry in from..<entryEnds[index] {
-                if !text.isEmpty { text.append(";") }
-                text.append(seriesKeys[Int(entryKeys[entry])])
-                text.append(String(entryMicrojoules[entry]))
+                SampleDomainsColumn.append(key: seriesKeys[Int(entryKeys[entry])], microjoules: entryMicrojoules[entry], to: &text)
             }
             row.domains = text
             encoded.append(row)

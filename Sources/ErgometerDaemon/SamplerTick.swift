@@ -86,7 +86,6 @@ extension Sampler {
         tickSeriesKeys.removeAll(keepingCapacity: true)
         for domain in 0..<split.domainCount { tickSeriesKeys.append(seriesKey(domain, readings[domain].source)) }
         let keys = tickSeriesKeys
-        var droppedSamples = false
         index = active.startIndex
         var position = 0
         while index != active.endIndex {
@@ -95,12 +94,11 @@ extension Sampler {
                 split, job: position, readings: readings, seconds: seconds, carbon: carbonFactors, temperatures: temperatures,
                 start: tickStart, end: wall)
             {
-                droppedSamples = pending.append(sample, split: sample.perMinute ? nil : split, job: position, keys: keys) || droppedSamples
+                appendSample(sample, split: sample.perMinute ? nil : split, job: position, keys: keys)
             }
             active.formIndex(after: &index)
             position += 1
         }
-        if droppedSamples { logger.error("store unwritable for long: oldest time-series samples dropped (job totals are kept)") }
         lastMonotonic = now
         lastWall = wall
         lastTickSeconds = seconds
@@ -223,8 +221,10 @@ extension Sampler {
         return seriesKeySlots[slot]
     }
 
-    func appendSample(_ sample: JobSample) {
-        if pending.append(sample) {
+    /// Keeps a sample for the next checkpoint, with a full-resolution one's energy per domain
+    /// (position `job` of `split`, under this tick's `keys`).
+    func appendSample(_ sample: JobSample, split: BoxAttribution? = nil, job position: Int = 0, keys: [Int] = []) {
+        if pending.append(sample, split: split, job: position, keys: keys) {
             logger.error("store unwritable for long: oldest time-series samples dropped (job totals are kept)")
         }
     }

@@ -5,12 +5,14 @@ public import ErgometerWire
 /// (store v6 and earlier) put their energy in one `all` series, so no joule goes missing.
 public enum JobSeriesBuilder {
     public static func series(job: StoredJob, totals: JobTotals, samples: [JobSample]) -> JobSeries {
+        struct Key: Hashable {
+            var domain: String
+            var source: String
+        }
         var kinds: [String: String] = [:]
-        var order: [String] = []
-        var position: [String: Int] = [:]
-        func key(_ domain: String, _ source: String) -> String { domain + "\t" + source }
-        func slot(_ domain: String, _ source: String) -> Int {
-            let key = key(domain, source)
+        var order: [Key] = []
+        var position: [Key: Int] = [:]
+        func slot(_ key: Key) -> Int {
             if let index = position[key] { return index }
             position[key] = order.count
             order.append(key)
@@ -18,25 +20,21 @@ public enum JobSeriesBuilder {
         }
         for row in totals.domains {
             kinds[row.domain] = row.kind.rawValue
-            _ = slot(row.domain, row.source.rawValue)
+            _ = slot(Key(domain: row.domain, source: row.source.rawValue))
         }
-        let legacySource = totals.raplMicrojoules > 0 ? "rapl" : "model"
-        var decoded: [[(Int, Int64)]] = []
-        decoded.reserveCapacity(samples.count)
-        for sample in samples {
-            var entries = SampleDomainsColumn.decode(sample.domains).map { (slot($0.domain, $0.source.rawValue), $0.microjoules) }
-            if entries.isEmpty && sample.energyMicrojoules > 0 { entries = [(slot("all", legacySource), sample.energyMicrojoules)] }
-            decoded.append(entries)
+        let legacy = Key(domain: "all", source: totals.raplMicrojoules > 0 ? "rapl" : "model")
+        let decoded = samples.map { sample in
+            let entries = SampleDomainsColumn.decode(sample.domains).map { (slot(Key(domain: $0.domain, source: $0.source.rawValue)), $0.microjoules) }
+            return entries.isEmpty && sample.energyMicrojoules > 0 ? [(slot(legacy), sample.energyMicrojoules)] : entries
         }
+        // Only the series some sample has: a domain of the totals older than the series is left out.
         var used = [Bool](repeating: false, count: order.count)
         for entries in decoded { for (index, energy) in entries where energy > 0 { used[index] = true } }
-        // Series of the totals that no stored sample has (a job older than the series) are left out.
         var compact = [Int](repeating: -1, count: order.count)
         var series: [JobSeries.Series] = []
         for (index, key) in order.enumerated() where used[index] {
-            let parts = key.split(separator: "\t", maxSplits: 1).map(String.init)
             compact[index] = series.count
-            series.append(JobSeries.Series(domain: parts[0], kind: kinds[parts[0]] ?? "other", source: parts[1]))
+            series.append(JobSeries.Series(domain: key.domain, kind: kinds[key.domain] ?? "other", source: key.source))
         }
         let points = zip(samples, decoded).map { sample, entries in
             var values = [Int64](repeating: 0, count: series.count)

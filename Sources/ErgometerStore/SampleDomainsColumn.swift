@@ -26,6 +26,27 @@ public enum SampleDomainsColumn {
     public static func append(domain: String, source: EnergySource, microjoules: UInt64, to text: inout String) {
         guard microjoules > 0 else { return }
         if !text.isEmpty { text.append(";") }
+        writeKey(domain: domain, source: source, into: &text)
+        text.append(String(microjoules))
+    }
+
+    /// An entry's key, the text before its energy (`p=R`): computed once for entries that
+    /// `append(key:microjoules:to:)` writes later (the sampler's pending samples).
+    public static func key(domain: String, source: EnergySource) -> String {
+        var key = ""
+        writeKey(domain: domain, source: source, into: &key)
+        return key
+    }
+
+    /// Appends one entry given its `key`.
+    public static func append(key: String, microjoules: UInt64, to text: inout String) {
+        guard microjoules > 0 else { return }
+        if !text.isEmpty { text.append(";") }
+        text.append(key)
+        text.append(String(microjoules))
+    }
+
+    private static func writeKey(domain: String, source: EnergySource, into text: inout String) {
         switch domain {
         case "cpu-package": text.append("p")
         case "dram": text.append("d")
@@ -42,7 +63,6 @@ public enum SampleDomainsColumn {
         }
         text.append("=")
         text.append(code(source))
-        text.append(String(microjoules))
     }
 
     static func code(_ source: EnergySource) -> Character {

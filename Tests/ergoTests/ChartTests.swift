@@ -45,7 +45,7 @@ extension LoadSensitiveSuites {
     static var gpuSummary: PowerChart.Summary {
         let joules = gpuJob.samples.reduce(0.0) { $0 + Double($1.energyMicrojoules) / 1e6 }
         let peak = gpuJob.samples.filter { !$0.perMinute }.map(\.watts).max() ?? 0
-        return PowerChart.Summary(energyJoules: joules, durationSeconds: 7200, averageWatts: joules / 7200, peakWatts: peak)
+        return PowerChart.Summary(energyJoules: joules, durationSeconds: 7200, averageWatts: joules / 7200, peakWatts: peak, source: "mixed")
     }
 
 

@@ -59,6 +59,8 @@ struct StoreMigrationTests {
         #expect(drawn.status == 0 && drawn.standardOutput.contains("picture: \(picture)"), "\(drawn.standardError)")
         let svg = (try? String(contentsOfFile: picture, encoding: .utf8)) ?? ""
         #expect(svg.contains("data-name=\"all rapl\"") && !svg.contains("data-name=\"cpu-package"), "the old series drawn whole")
+        let unwritable = try ProcessResult.run(ergo, ["report", "1", "--state-dir", state, "--svg", state + "/no-such-dir/report.svg"], environment: environment)
+        #expect(unwritable.status == 1 && unwritable.standardError.contains("cannot write the picture to"), "\(unwritable.standardError)")
 
         // Retention's migration too: `ergo store` counts the old rows, every key there.
         let store = try #require(try Self.json(try ProcessResult.run(ergo, ["store", "--json", "--state-dir", state, "--config", state + "/none.toml"], environment: environment)) as? [String: Any])
