@@ -146,7 +146,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ErgometerDaemonTests",
-            dependencies: ["ErgometerDaemon", "ErgometerCore", "ErgometerStore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport"],
+            dependencies: [
+                "ErgometerDaemon", "ErgometerCore", "ErgometerStore", "ErgometerClient", "ErgometerWire", "ErgometerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -206,6 +206,11 @@ public final class JobStore: Sendable {
                 table.add(column: "max_celsius", .double)
             }
         }
+        // v8: a job's full-resolution ticks of one checkpoint in one row (`SamplePack`); rows
+        // from before hold one tick each and have no `ticks`.
+        migrator.registerMigration("v8") { db in
+            try db.alter(table: JobSample.databaseTableName) { table in table.add(column: "ticks", .blob) }
+        }
         return migrator
     }
 
@@ -276,19 +281,10 @@ public final class JobStore: Sendable {
                 try upsertTotals.execute(arguments: Self.arguments(total))
                 try Self.saveDomains(db, of: total)
             }
-            let insertSample = try db.cachedStatement(sql: Self.insertSampleSQL)
-            for sample in samples {
-                try insertSample.execute(arguments: [
-                    sample.jobID, sample.start, sample.end, sample.energyMicrojoules, sample.cpuMicroseconds, sample.perMinute, sample.domains,
-                    sample.maxCelsius,
-                ])
-            }
+            try Self.insert(samples, into: db)
             for job in endedJobs { try job.update(db) }
         }
     }
-
-    static let insertSampleSQL =
-        "INSERT INTO job_samples (job, start, \"end\", energy_uj, cpu_usec, per_minute, domains, max_celsius) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
     static let totalsColumns = [
         "job", "energy_uj", "package_uj", "dram_uj", "idle_share_uj", "rapl_uj", "model_uj", "cpu_usec", "co2_grams", "cost",
@@ -356,10 +352,6 @@ public final class JobStore: Sendable {
             try Self.attachDomains(db, to: &totals)
             return totals
         }
-    }
-
-    public func samples(job: String) throws(StoreError) -> [JobSample] {
-        try read { db in try JobSample.filter(sql: "job = ?", arguments: [job]).order(sql: "start").fetchAll(db) }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {

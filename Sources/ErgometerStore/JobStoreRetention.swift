@@ -14,6 +14,9 @@ import Glibc
 extension JobStore {
     /// Rows one transaction reads or removes, and one prune in all.
     public static let batchRows = 2_000
+    /// Full-resolution rows one roll-up transaction reads: each holds a checkpoint's ticks
+    /// (five at the default 5 s), so about `batchRows` ticks.
+    static let rollUpBatchRows = 400
     public static let rowsPerPrune = 60_000
     /// Pages given back to the file system per transaction (incremental vacuum).
     static let vacuumPages = 1_024
@@ -140,38 +143,49 @@ extension JobStore {
     }
 
     /// The oldest full-resolution rows that began before `before` (a minute boundary), as one
-    /// row per job and minute. A batch that ends inside a minute leaves that minute for the
-    /// next, so each minute becomes one row.
+    /// row per job and minute. A row is a checkpoint's ticks (`SamplePack`), so ticks are
+    /// binned by their own start; a batch that ends inside a minute leaves that minute for the
+    /// next, and the ticks of its rows from that minute on (or from `before` on) are written back
+    /// as a smaller pack, so that each minute becomes one row.
     private func rollUp(_ db: Database, before: Double, into summary: inout StorePrune) throws -> Int {
-        var rows = try Row.fetchAll(
-            db, sql: "SELECT rowid, job, start, \"end\", energy_uj, cpu_usec, domains, max_celsius FROM job_samples WHERE per_minute = 0 AND start < ? ORDER BY start LIMIT ?",
-            arguments: [before, Self.batchRows])
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT rowid, \(Self.sampleColumns) FROM job_samples WHERE per_minute = 0 AND start < ? ORDER BY start LIMIT ?",
+            arguments: [before, Self.rollUpBatchRows])
         guard let last = rows.last else { return 0 }
-        if rows.count == Self.batchRows {
-            let lastMinute = ((last["start"] as Double) / 60).rounded(.down)
-            let complete = rows.filter { (($0["start"] as Double) / 60).rounded(.down) < lastMinute }
-            if !complete.isEmpty { rows = complete }
+        var cutoff = before
+        if rows.count == Self.rollUpBatchRows {
+            let lastMinute = ((last["start"] as Double) / 60).rounded(.down) * 60
+            if rows.contains(where: { ($0["start"] as Double) < lastMinute }) { cutoff = min(cutoff, lastMinute) }
         }
         struct Minute { var start: Double; var end: Double; var energy: Int64; var cpu: Int64; var domains: [SampleDomainsColumn.Entry]; var maxCelsius: Double? }
-        var minutes: [String: Minute] = [:]
-        var order: [String] = []
+        struct Key: Hashable { var job: String; var minute: Int64 }
+        var minutes: [Key: Minute] = [:]
+        var order: [Key] = []
+        var leftover: [String: [JobSample]] = [:]
+        var leftoverJobs: [String] = []
         for row in rows {
-            let job: String = row["job"]
-            let start: Double = row["start"]
-            let key = job + "\t" + String(Int64((start / 60).rounded(.down)))
-            if var minute = minutes[key] {
-                minute.start = min(minute.start, start)
-                minute.end = max(minute.end, row["end"])
-                minute.energy += row["energy_uj"]
-                minute.cpu += row["cpu_usec"]
-                minute.domains += SampleDomainsColumn.decode(row["domains"])
-                if let celsius: Double = row["max_celsius"] { minute.maxCelsius = max(minute.maxCelsius ?? celsius, celsius) }
-                minutes[key] = minute
-            } else {
-                minutes[key] = Minute(
-                    start: start, end: row["end"], energy: row["energy_uj"], cpu: row["cpu_usec"], domains: SampleDomainsColumn.decode(row["domains"]),
-                    maxCelsius: row["max_celsius"])
-                order.append(key)
+            for tick in Self.samples(in: row) {
+                guard tick.start < cutoff else {
+                    if leftover[tick.jobID] == nil { leftoverJobs.append(tick.jobID) }
+                    leftover[tick.jobID, default: []].append(tick)
+                    continue
+                }
+                let key = Key(job: tick.jobID, minute: Int64((tick.start / 60).rounded(.down)))
+                let domains = SampleDomainsColumn.decode(tick.domains)
+                if var minute = minutes[key] {
+                    minute.start = min(minute.start, tick.start)
+                    minute.end = max(minute.end, tick.end)
+                    minute.energy += tick.energyMicrojoules
+                    minute.cpu += tick.cpuMicroseconds
+                    minute.domains += domains
+                    if let celsius = tick.maxCelsius { minute.maxCelsius = max(minute.maxCelsius ?? celsius, celsius) }
+                    minutes[key] = minute
+                } else {
+                    minutes[key] = Minute(
+                        start: tick.start, end: tick.end, energy: tick.energyMicrojoules, cpu: tick.cpuMicroseconds, domains: domains,
+                        maxCelsius: tick.maxCelsius)
+                    order.append(key)
+                }
             }
         }
         try deleteRows(db, rows.map { $0["rowid"] as Int64 })
@@ -179,11 +193,12 @@ extension JobStore {
         for key in order {
             let minute = minutes[key]!
             try insert.execute(arguments: [
-                String(key[..<key.firstIndex(of: "\t")!]), minute.start, minute.end, minute.energy, minute.cpu, true,
-                SampleDomainsColumn.encode(minute.domains), minute.maxCelsius,
+                key.job, minute.start, minute.end, minute.energy, minute.cpu, true, SampleDomainsColumn.encode(minute.domains), minute.maxCelsius, nil,
             ])
         }
-        summary.rolledUpRows += rows.count
+        var written = 0
+        for job in leftoverJobs { written += try Self.insertPacks(leftover[job]![...], with: insert) }
+        summary.rolledUpRows += rows.count - written  // rows the roll-up took, not those it wrote back
         summary.minuteRows += order.count
         return rows.count
     }

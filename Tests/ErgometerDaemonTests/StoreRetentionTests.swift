@@ -18,8 +18,9 @@ struct StoreRetentionTests {
 
     /// A store with `jobs` ended jobs, job k started `ages[k]` days before `now` with
     /// `seconds` one-second samples of (k+1) J each (¾ package, ¼ DRAM; a temperature every
-    /// 5 s, the second's number modulo 97 in °C) and totals equal to their sum.
-    static func store(in directory: String, ages: [Double], seconds: Int) throws -> (JobStore, [Int64]) {
+    /// 5 s, the second's number modulo 97 in °C) and totals equal to their sum, saved as the
+    /// sampler does: `checkpointSeconds` of every job's ticks a checkpoint (nil: all in one).
+    static func store(in directory: String, ages: [Double], seconds: Int, checkpointSeconds: Int? = nil) throws -> (JobStore, [Int64]) {
         let store = try JobStore(directory: directory)
         var jobs: [StoredJob] = []
         var totals: [JobTotals] = []
@@ -46,11 +47,15 @@ struct StoreRetentionTests {
             totals.append(total)
             energies.append(total.energyMicrojoules)
         }
-        try store.save(
-            checkpoint: Checkpoint(
-                bootID: "b", wallTime: now, ledgerSince: now - 400 * day, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0,
-                systemMicrojoules: 0, idleMicrojoules: 0, source: .rapl),
-            newJobs: jobs, totals: totals, samples: samples, endedJobs: [])
+        let checkpoint = Checkpoint(
+            bootID: "b", wallTime: now, ledgerSince: now - 400 * day, monotonicNanoseconds: 0, zonesJSON: "{}", busyMicroseconds: 0,
+            systemMicrojoules: 0, idleMicrojoules: 0, source: .rapl)
+        try store.save(checkpoint: checkpoint, newJobs: jobs, totals: totals, samples: [], endedJobs: [])
+        let step = checkpointSeconds ?? seconds
+        for from in stride(from: 0, to: seconds, by: step) {
+            let batch = (0..<ages.count).flatMap { job in samples[(job * seconds + from)..<(job * seconds + min(from + step, seconds))] }
+            try store.save(checkpoint: checkpoint, totals: [], samples: batch, endedJobs: [])
+        }
         return (store, energies)
     }
 
@@ -64,28 +69,38 @@ struct StoreRetentionTests {
     @Test func oldFullResolutionRowsBecomeOneRowPerMinuteWithEveryMicrojouleKept() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Job 1 ten days old (past full resolution), job 2 one day old; 3,000 s each: more
-        // rows than one transaction takes, minutes that straddle batches.
-        let (store, energies) = try Self.store(in: directory, ages: [10, 1], seconds: 3_000)
+        // Job 1 ten days old (past full resolution), job 2 one day old; 4,200 s each, saved 7 s
+        // a checkpoint: 600 rows each, more than one transaction takes, rows (packs of 7 ticks)
+        // that straddle minutes and minutes that straddle batches.
+        let (store, energies) = try Self.store(in: directory, ages: [10, 1], seconds: 4_200, checkpointSeconds: 7)
+        #expect(try store.status(retention: .defaults).samplesFull == 1_200, "one row per job and checkpoint")
         let prunes = try Self.pruneFully(store, .defaults)
         let old = try store.samples(job: "1")
         let recent = try store.samples(job: "2")
-        #expect(old.count == 50 && old.allSatisfy(\.perMinute), "3,000 s are 50 minutes: \(old.count) rows")
+        #expect(old.count == 70 && old.allSatisfy(\.perMinute), "4,200 s are 70 minutes: \(old.count) rows")
         #expect(Set(old.map { Int(($0.start / 60).rounded(.down)) }).count == old.count, "one row per minute")
         #expect(old.map(\.energyMicrojoules).reduce(0, +) == energies[0], "every µJ of the series is kept")
-        #expect(old.map(\.cpuMicroseconds).reduce(0, +) == 3_000 * 1000)
+        #expect(old.map(\.cpuMicroseconds).reduce(0, +) == 4_200 * 1000)
         // Per domain too, and each minute's hottest reading is the hottest of its seconds.
         var perDomain: [String: Int64] = [:]
         for row in old { for entry in SampleDomainsColumn.decode(row.domains) { perDomain[entry.domain, default: 0] += entry.microjoules } }
         #expect(perDomain == ["cpu-package": energies[0] / 4 * 3, "dram": energies[0] / 4], "\(perDomain)")
-        let hottest = (0..<50).map { minute in stride(from: minute * 60, to: minute * 60 + 60, by: 5).map { Double($0 % 97) }.max() }
+        let hottest = (0..<70).map { minute in stride(from: minute * 60, to: minute * 60 + 60, by: 5).map { Double($0 % 97) }.max() }
         #expect(old.map(\.maxCelsius) == hottest)
-        #expect(old.first?.start == Self.now - 10 * Self.day && old.last?.end == Self.now - 10 * Self.day + 3_000)
-        #expect(recent.count == 3_000 && !recent.contains(where: \.perMinute), "a day-old job keeps full resolution")
-        #expect(prunes.map(\.rolledUpRows).reduce(0, +) == 3_000 && prunes.map(\.minuteRows).reduce(0, +) == 50)
+        #expect(old.first?.start == Self.now - 10 * Self.day && old.last?.end == Self.now - 10 * Self.day + 4_200)
+        for (index, minute) in old.enumerated() {
+            #expect(minute.start == Self.now - 10 * Self.day + Double(index * 60) && minute.end == minute.start + 60, "minute \(index) covers its own 60 s")
+        }
+        // The day-old job's ticks come back as they were saved, each second on its own.
+        #expect(recent.count == 4_200 && !recent.contains(where: \.perMinute), "a day-old job keeps full resolution")
+        #expect(recent.map(\.start) == (0..<4_200).map { Self.now - Self.day + Double($0) })
+        #expect(recent.allSatisfy { $0.energyMicrojoules == 2_000_000 && $0.end == $0.start + 1 })
+        let readings: [Double?] = (0..<4_200).map { second in second % 5 == 0 ? Double(second % 97) : nil }
+        #expect(recent.map(\.maxCelsius) == readings)
+        #expect(prunes.map(\.rolledUpRows).reduce(0, +) == 600 && prunes.map(\.minuteRows).reduce(0, +) == 70)
         #expect(prunes.allSatisfy { $0.transactions > 0 })
         let status = try store.status(retention: .defaults)
-        #expect(status.samplesFull == 3_000 && status.samplesRolledUp == 50 && status.jobs == 2)
+        #expect(status.samplesFull == 600 && status.samplesRolledUp == 70 && status.jobs == 2)
         #expect(status.lastPrune?.rolledUpRows ?? 0 > 0)
     }
 
