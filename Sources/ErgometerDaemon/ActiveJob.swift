@@ -116,7 +116,9 @@ struct ActiveJob {
     /// Writes the per-domain accumulators into `totals.domains` (at a checkpoint and the end).
     mutating func encodeDomains(_ domains: [EnergyDomain]) {
         totals.domains = domainTotals(domains)
-        totals.gpus = gpuTotals(domains)
+        let gpus = gpuTotals(domains)
+        // Most jobs use no GPU: their "[]" stays, without a JSON encoder each checkpoint.
+        if !(gpus.isEmpty && totals.gpusJSON == "[]") { totals.gpus = gpus }
     }
 
     /// The totals with the per-domain accumulators written in (a live report).

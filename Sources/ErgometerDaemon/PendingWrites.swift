@@ -93,6 +93,49 @@ struct PendingWrites {
         return encoded
     }
 
+    /// What a background checkpoint handed to the store, until the store confirms it: kept
+    /// whole, so that a failed write takes it all back in front of what came since.
+    struct InFlight {
+        var newJobs: [StoredJob]
+        var samples: [JobSample]
+        var endedJobs: [String: (StoredJob, JobTotals)]
+        var jobRows: [StoredJob]
+    }
+
+    private(set) var inFlight: InFlight?
+
+    /// An ended job the store may not hold yet: pending, or handed over and not confirmed.
+    func endedJob(_ id: String) -> (StoredJob, JobTotals)? { endedJobs[id] ?? inFlight?.endedJobs[id] }
+
+    /// Every such job.
+    var unconfirmedEndedJobs: [String: (StoredJob, JobTotals)] {
+        guard let inFlight else { return endedJobs }
+        return inFlight.endedJobs.merging(endedJobs) { _, newer in newer }
+    }
+
+    /// Hands everything over to a background write (`samples`: `encodedSamples()`, as the
+    /// batch holds them); pending starts empty.
+    mutating func handOver(samples encoded: [JobSample]) {
+        inFlight = InFlight(newJobs: newJobs, samples: encoded, endedJobs: endedJobs, jobRows: jobRows)
+        saved()
+    }
+
+    /// The background write saved what was handed over.
+    mutating func handedOverSaved() { inFlight = nil }
+
+    /// The background write failed: what was handed over is pending again, oldest first, and
+    /// the next checkpoint saves it with the rest.
+    mutating func handedOverFailed() {
+        guard let back = inFlight else { return }
+        inFlight = nil
+        newJobs = back.newJobs + newJobs
+        jobRows = back.jobRows + jobRows
+        endedJobs = back.endedJobs.merging(endedJobs) { _, newer in newer }
+        // Their per-domain energy is already text (`encodedSamples`): no entries of their own.
+        samples.insert(contentsOf: back.samples, at: 0)
+        entryEnds.insert(contentsOf: repeatElement(0, count: back.samples.count), at: 0)
+    }
+
     /// The store took everything.
     mutating func saved() {
         newJobs.removeAll()

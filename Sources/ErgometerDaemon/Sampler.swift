@@ -99,6 +99,8 @@ public actor Sampler {
     static let clockStepTolerance = 1.0
     var nextJobNumber: Int
     var lastCheckpoint: UInt64
+    /// The tick's checkpoint being written on the store's queue (`checkpointInBackground`).
+    var backgroundWrite: BackgroundWrite?
     /// The store's retention: the prune running beside the ticks, when the last began
     /// (monotonic ns), and what the last one that changed anything did.
     var pruneTask: Task<Void, Never>?

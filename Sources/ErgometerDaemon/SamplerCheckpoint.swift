@@ -9,18 +9,62 @@ import Glibc
 #endif
 
 extension Sampler {
-    /// Saves totals, samples, ended jobs and the counter readings in one transaction. On failure
+    /// Saves totals, samples, ended jobs and the counter readings in one transaction, and
+    /// returns once they are on disk (after a background write still running). On failure
     /// (disk full, file deleted) everything stays in memory and is saved at the next checkpoint.
     public func checkpoint() {
+        collectBackgroundWrite(waiting: true)
+        guard let (store, batch) = prepareCheckpoint() else { return }
+        do {
+            try store.save(batch)
+            pending.saved()
+            storeWritable()
+            pruneIfDue(now: lastCheckpoint)
+        } catch {
+            noteStoreFailure(error)
+        }
+    }
+
+    /// The tick's checkpoint: the batch is built here and written on the store's writer queue,
+    /// so a tick never waits for SQLite (the second core does the writing). A write still
+    /// running when the next is due makes that one wait for a later tick.
+    func checkpointInBackground() {
+        collectBackgroundWrite(waiting: false)
+        guard backgroundWrite == nil, let (store, batch) = prepareCheckpoint() else { return }
+        let write = BackgroundWrite()
+        backgroundWrite = write
+        pending.handOver(samples: batch.samples)
+        store.saveInBackground(batch) { result in write.finish(result) }
+    }
+
+    /// Takes in the outcome of the background write, if it has finished (or once it has, when
+    /// `waiting`): what it saved is let go; what it could not is pending again.
+    func collectBackgroundWrite(waiting: Bool) {
+        guard let write = backgroundWrite, let result = waiting ? write.wait() : write.result else { return }
+        backgroundWrite = nil
+        switch result {
+        case .success:
+            pending.handedOverSaved()
+            storeWritable()
+            pruneIfDue(now: lastCheckpoint)
+        case .failure(let error):
+            pending.handedOverFailed()
+            noteStoreFailure(error)
+        }
+    }
+
+    /// The batch of a checkpoint now, with each running job's per-domain and temperature
+    /// figures written into its totals; nil without a usable store (the failure noted).
+    private func prepareCheckpoint() -> (JobStore, CheckpointBatch)? {
         lastCheckpoint = clock.monotonicNanoseconds()
-        guard let store else { return }
+        guard let store else { return nil }
         do {
             if try store.recoverIfDeleted() {
                 logger.warning("the job store was deleted while open; rebuilt it from the open database, nothing lost", metadata: ["ergometer.store": "\(store.path)"])
             }
         } catch {
             noteStoreFailure(error)  // everything stays in memory until the path is usable again
-            return
+            return nil
         }
         var index = active.startIndex
         while index != active.endIndex {  // by index: `active.indices` would make every job copy
@@ -34,18 +78,17 @@ extension Sampler {
             systemMicrojoules: Int64(ledger.systemTotal), idleMicrojoules: Int64(ledger.idleTotal), source: lastSource,
             domainsJSON: Self.json(checkpointDomains))
         let totals = active.values.map(\.totals) + pending.endedJobs.values.map(\.1)
-        do {
-            try store.save(
+        return (
+            store,
+            CheckpointBatch(
                 checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: pending.encodedSamples(), endedJobs: pending.jobRows)
-            pending.saved()
-            if storeError != nil {
-                logger.info("job store writable again; everything kept in memory is saved")
-                storeError = nil
-            }
-            pruneIfDue(now: lastCheckpoint)
-        } catch {
-            noteStoreFailure(error)
-        }
+        )
+    }
+
+    private func storeWritable() {
+        guard storeError != nil else { return }
+        logger.info("job store writable again; everything kept in memory is saved")
+        storeError = nil
     }
 
     /// The ledger per domain, as the checkpoint keeps it.

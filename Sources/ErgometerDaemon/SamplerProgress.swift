@@ -9,7 +9,7 @@ extension Sampler {
     public func progress(id: String, _ progress: JobProgress, caller: ControlCaller) throws(ControlFailure) {
         if let problem = progress.problem { throw ControlFailure(.badRequest, problem) }
         guard var job = active[id] else {
-            if pending.endedJobs[id] != nil || owner(of: id) != nil { throw ControlFailure(.gone, "job \(id) has ended; it takes no more reports") }
+            if pending.endedJob(id) != nil || owner(of: id) != nil { throw ControlFailure(.gone, "job \(id) has ended; it takes no more reports") }
             throw ControlFailure(.notFound, "no job \(id)")
         }
         // Only the job's own user (or root) reports its work: an admin may read, not write, it.

@@ -13,7 +13,7 @@ extension Sampler {
             JobReportBuilder.report(job: job, totals: coarse ? coarsened(totals) : totals, now: lastWall)
         }
         if let job = active[id] { return build(job.stored, job.currentTotals(meters.domains)) }
-        if let (job, totals) = pending.endedJobs[id] { return build(job, totals) }
+        if let (job, totals) = pending.endedJob(id) { return build(job, totals) }
         do {
             guard let (job, totals) = try store?.job(id: id) else { throw ControlFailure(.notFound, "no job \(id); `ergo jobs --all` lists them") }
             return build(job, totals)
@@ -27,7 +27,7 @@ extension Sampler {
     /// The owner of a job, for authorization; nil when unknown.
     public func owner(of id: String) -> Int? {
         if let job = active[id] { return job.stored.uid }
-        if let (job, _) = pending.endedJobs[id] { return job.uid }
+        if let (job, _) = pending.endedJob(id) { return job.uid }
         return (try? store?.job(id: id))??.0.uid
     }
 
@@ -53,7 +53,7 @@ extension Sampler {
             rows[id] = JobReportBuilder.summary(job: job.stored, totals: job.totals)
         }
         if all {
-            for (id, (job, totals)) in pending.endedJobs where uid == nil || uid == job.uid {
+            for (id, (job, totals)) in pending.unconfirmedEndedJobs where uid == nil || uid == job.uid {
                 rows[id] = JobReportBuilder.summary(job: job, totals: totals)
             }
         }

@@ -7,6 +7,8 @@ extension Sampler {
     /// A caller who is not an admin gets each sample's energies floored to
     /// `metrics.energy_resolution_joules`, as reports and /metrics do.
     public func series(id: String, for caller: ControlCaller? = nil) throws(ControlFailure) -> JobSeries {
+        // What the store holds and what it has yet to take, each sample once.
+        collectBackgroundWrite(waiting: true)
         let found: (StoredJob, JobTotals)?
         var stored: [JobSample] = []
         do {

@@ -108,7 +108,7 @@ extension Sampler {
         discoverJobsIfDue(now: now)
         if ticks % 10 == 0 { endVanishedJobs() }
         if ticks % 100 == 0 { removeLeftoverCgroups() }
-        if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpoint() }
+        if Double(now &- lastCheckpoint) / 1e9 >= configuration.checkpointSeconds { checkpointInBackground() }
         exported.tickSeconds.observe(Double(MonotonicClock.nanoseconds() &- began) / 1e9)
     }
 

@@ -270,20 +270,36 @@ public final class JobStore: Sendable {
     public func save(
         checkpoint: Checkpoint, newJobs: [StoredJob] = [], totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]
     ) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "DELETE FROM checkpoint")
-            try checkpoint.insert(db)
-            for job in newJobs { try job.upsert(db) }
-            // Prepared once per connection and bound column by column: the Codable records
-            // cost ~60 allocations a row, and a checkpoint writes hundreds of rows.
-            let upsertTotals = try db.cachedStatement(sql: Self.upsertTotalsSQL)
-            for total in totals {
-                try upsertTotals.execute(arguments: Self.arguments(total))
-                try Self.saveDomains(db, of: total)
-            }
-            try Self.insert(samples, into: db)
-            for job in endedJobs { try job.update(db) }
+        try save(CheckpointBatch(checkpoint: checkpoint, newJobs: newJobs, totals: totals, samples: samples, endedJobs: endedJobs))
+    }
+
+    /// Saves a batch, atomically, and returns once it is on disk.
+    public func save(_ batch: CheckpointBatch) throws(StoreError) {
+        try write { db in try Self.write(batch, into: db) }
+    }
+
+    /// Saves a batch on the store's writer queue, atomically, and returns at once; `completion`
+    /// hears how it went, on that queue. Writes run one at a time, in the order they were asked.
+    public func saveInBackground(_ batch: CheckpointBatch, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        let path = path
+        pool.asyncWrite({ db in try Self.write(batch, into: db) }) { _, result in
+            completion(result.mapError { StoreError.failed(path: path, underlying: $0) })
         }
+    }
+
+    private static func write(_ batch: CheckpointBatch, into db: Database) throws {
+        try db.execute(sql: "DELETE FROM checkpoint")
+        try batch.checkpoint.insert(db)
+        for job in batch.newJobs { try job.upsert(db) }
+        // Prepared once per connection and bound column by column: the Codable records
+        // cost ~60 allocations a row, and a checkpoint writes hundreds of rows.
+        let upsertTotals = try db.cachedStatement(sql: Self.upsertTotalsSQL)
+        for total in batch.totals {
+            try upsertTotals.execute(arguments: Self.arguments(total))
+            try Self.saveDomains(db, of: total)
+        }
+        try Self.insert(batch.samples, into: db)
+        for job in batch.endedJobs { try job.update(db) }
     }
 
     static let totalsColumns = [

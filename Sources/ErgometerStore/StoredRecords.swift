@@ -258,6 +258,24 @@ public struct JobSample: Codable, Sendable, Equatable, FetchableRecord, Persista
     }
 }
 
+/// What one checkpoint writes, in one transaction: the counter readings and ledger, jobs whose
+/// registration is not saved yet, running and ended jobs' totals, new samples, changed job rows.
+public struct CheckpointBatch: Sendable {
+    public var checkpoint: Checkpoint
+    public var newJobs: [StoredJob]
+    public var totals: [JobTotals]
+    public var samples: [JobSample]
+    public var endedJobs: [StoredJob]
+
+    public init(checkpoint: Checkpoint, newJobs: [StoredJob], totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]) {
+        self.checkpoint = checkpoint
+        self.newJobs = newJobs
+        self.totals = totals
+        self.samples = samples
+        self.endedJobs = endedJobs
+    }
+}
+
 /// The host's ledger and the sampler's last counter readings, saved together every few seconds
 /// so that a restart in the same boot continues from them. Single row of `checkpoint`.
 public struct Checkpoint: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {

@@ -8,8 +8,8 @@ import Glibc
 /// package (40 W) and DRAM (5 W) counters advance in simulated time and wrap at their range as
 /// the hardware's do; a procfs with each job's process; and a cgroup2 tree (`self/mountinfo`
 /// points at it) where ergod makes its `ergo run` jobs and Slurm its own, each job's `cpu.stat`
-/// advancing at one core. Every value is written in place through a kept-open descriptor, as
-/// the kernel's files change under the sampler's kept-open ones.
+/// advancing at one core. Every value is written in place through a shared mapping of its file
+/// (no system call a tick), as the kernel's files change under the sampler's kept-open ones.
 public final class SoakBox {
     public let root: String
     public let sysfs: String
@@ -17,9 +17,9 @@ public final class SoakBox {
     public let cgroupRoot: String
     public let state: String
 
-    /// A RAPL zone: its file, watts, range, value and the fraction of a µJ carried.
+    /// A RAPL zone: its file's mapping, watts, range, value and the fraction of a µJ carried.
     struct Zone {
-        var descriptor: Int32
+        var file: MappedValue
         var watts: Double
         var range: UInt64
         var value: UInt64
@@ -28,7 +28,7 @@ public final class SoakBox {
 
     /// A running job's CPU counter.
     struct Counter {
-        var descriptor: Int32
+        var file: MappedValue
         var microseconds: UInt64
         var folder: String
         var process: String
@@ -61,9 +61,10 @@ public final class SoakBox {
             let folder = sysfs + "/class/powercap/" + zone
             let range = UInt64(try String(contentsOfFile: folder + "/max_energy_range_uj", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
             let value = UInt64(try String(contentsOfFile: folder + "/energy_uj", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            let descriptor = open(folder + "/energy_uj", O_WRONLY)
-            guard descriptor >= 0, range > 0 else { throw FixtureError("cannot open \(folder)/energy_uj") }
-            zones.append(Zone(descriptor: descriptor, watts: watts, range: range, value: value, carried: 0))
+            guard range > 0 else { throw FixtureError("no max_energy_range_uj in \(folder)") }
+            let file = try MappedValue(path: folder + "/energy_uj", prefix: "")
+            file.write(value)
+            zones.append(Zone(file: file, watts: watts, range: range, value: value, carried: 0))
         }
     }
 
@@ -78,13 +79,13 @@ public final class SoakBox {
             let value = zones[index].value + added
             zones[index].value = value <= range ? value : value - range
             drawnMicrojoules += added
-            Self.write(zones[index].value, prefix: "", to: zones[index].descriptor)
+            zones[index].file.write(zones[index].value)
         }
         let cpu = UInt64(seconds * 1e6)
         var index = counters.startIndex
         while index != counters.endIndex {
             counters.values[index].microseconds += cpu
-            Self.write(counters.values[index].microseconds, prefix: "usage_usec ", to: counters.values[index].descriptor)
+            counters.values[index].file.write(counters.values[index].microseconds)
             counters.formIndex(after: &index)
         }
     }
@@ -114,7 +115,6 @@ public final class SoakBox {
     /// that ended or was killed): what the kernel shows once it rmdir'ed the folder.
     public func removeJob(key: String) {
         guard let counter = counters.removeValue(forKey: key) else { return }
-        close(counter.descriptor)
         try? FileManager.default.removeItem(atPath: counter.folder)
         try? FileManager.default.removeItem(atPath: counter.process)
     }
@@ -131,30 +131,45 @@ public final class SoakBox {
     }
 
     private func startCounter(key: String, file: String, folder: String, process: String) throws {
-        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw FixtureError("cannot create \(file)") }
-        Self.write(0, prefix: "usage_usec ", to: descriptor)
-        counters[key] = Counter(descriptor: descriptor, microseconds: 0, folder: folder, process: process)
-    }
-
-    /// `prefix` and the value as 20 digits and a newline, over the old one at offset 0.
-    private static func write(_ value: UInt64, prefix: StaticString, to descriptor: Int32) {
-        let count = prefix.utf8CodeUnitCount + 21
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { bytes in
-            prefix.withUTF8Buffer { for (index, byte) in $0.enumerated() { bytes[index] = byte } }
-            var remaining = value
-            for position in stride(from: count - 2, through: prefix.utf8CodeUnitCount, by: -1) {
-                bytes[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            }
-            bytes[count - 1] = UInt8(ascii: "\n")
-            _ = pwrite(descriptor, bytes.baseAddress, count, 0)
-        }
+        let mapped = try MappedValue(path: file, prefix: "usage_usec ")
+        mapped.write(0)
+        counters[key] = Counter(file: mapped, microseconds: 0, folder: folder, process: process)
     }
 
     deinit {
-        for zone in zones { close(zone.descriptor) }
-        for counter in counters.values { close(counter.descriptor) }
         try? FileManager.default.removeItem(atPath: root)
     }
+}
+
+/// A counter file of the box, `prefix` and the value as 20 digits and a newline, mapped shared:
+/// a write is a store into the page the sampler's `pread` reads, with no system call.
+final class MappedValue {
+    private let bytes: UnsafeMutableRawPointer
+    private let prefixLength: Int
+    private let length: Int
+
+    init(path: String, prefix: StaticString) throws {
+        prefixLength = prefix.utf8CodeUnitCount
+        length = prefixLength + 21
+        let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw FixtureError("cannot create \(path)") }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw FixtureError("cannot size \(path)") }
+        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), mapping != MAP_FAILED else {
+            throw FixtureError("cannot map \(path)")
+        }
+        bytes = mapping
+        prefix.withUTF8Buffer { UnsafeMutableRawBufferPointer(start: bytes, count: prefixLength).copyMemory(from: UnsafeRawBufferPointer($0)) }
+        bytes.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: length - 1, as: UInt8.self)
+    }
+
+    func write(_ value: UInt64) {
+        var remaining = value
+        for position in stride(from: length - 2, through: prefixLength, by: -1) {
+            bytes.storeBytes(of: UInt8(ascii: "0") + UInt8(remaining % 10), toByteOffset: position, as: UInt8.self)
+            remaining /= 10
+        }
+    }
+
+    deinit { munmap(bytes, length) }
 }
