@@ -16,6 +16,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Simulated days.") var days = 90
     @Option(help: "Short jobs a day (1 to 60 minutes each).") var jobsPerDay = 1000
     @Option(help: "store.max_bytes of the soak's store.") var maxBytes: Int64 = StoreRetention.defaults.maxBytes
+    @Option(help: "store.full_resolution_days of the soak's store.") var fullResolutionDays = StoreRetention.defaults.fullResolutionDays
     @Option(help: "ergod restarts this often, days.") var restartEveryDays = 10.0
     @Option(help: "daemon.checkpoint_seconds of the soak's ergod.") var checkpointSeconds = 5.0
 
@@ -24,6 +25,7 @@ struct SoakCommand: AsyncParsableCommand {
         var plan = SoakPlan(days: days)
         plan.jobsPerDay = jobsPerDay
         plan.retention.maxBytes = maxBytes
+        plan.retention.fullResolutionDays = fullResolutionDays
         plan.restartEveryDays = restartEveryDays
         plan.checkpointSeconds = checkpointSeconds
         let soak = try SoakRun(plan: plan, fixtures: fixtures)

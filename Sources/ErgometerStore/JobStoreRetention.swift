@@ -157,10 +157,18 @@ extension JobStore {
             let lastMinute = ((last["start"] as Double) / 60).rounded(.down) * 60
             if rows.contains(where: { ($0["start"] as Double) < lastMinute }) { cutoff = min(cutoff, lastMinute) }
         }
-        struct Minute { var start: Double; var end: Double; var energy: Int64; var cpu: Int64; var domains: [SampleDomainsColumn.Entry]; var maxCelsius: Double? }
+        struct Minute {
+            var job: String
+            var start: Double
+            var end: Double
+            var energy: Int64
+            var cpu: Int64
+            var domains: [SampleDomainsColumn.Entry]
+            var maxCelsius: Double?
+        }
         struct Key: Hashable { var job: String; var minute: Int64 }
-        var minutes: [Key: Minute] = [:]
-        var order: [Key] = []
+        var minutes: [Minute] = []  // in first-seen order
+        var position: [Key: Int] = [:]
         var leftover: [String: [JobSample]] = [:]
         var leftoverJobs: [String] = []
         for row in rows {
@@ -171,35 +179,33 @@ extension JobStore {
                     continue
                 }
                 let key = Key(job: tick.jobID, minute: Int64((tick.start / 60).rounded(.down)))
-                let domains = SampleDomainsColumn.decode(tick.domains)
-                if var minute = minutes[key] {
-                    minute.start = min(minute.start, tick.start)
-                    minute.end = max(minute.end, tick.end)
-                    minute.energy += tick.energyMicrojoules
-                    minute.cpu += tick.cpuMicroseconds
-                    minute.domains += domains
-                    if let celsius = tick.maxCelsius { minute.maxCelsius = max(minute.maxCelsius ?? celsius, celsius) }
-                    minutes[key] = minute
+                let index: Int
+                if let known = position[key] {
+                    index = known
                 } else {
-                    minutes[key] = Minute(
-                        start: tick.start, end: tick.end, energy: tick.energyMicrojoules, cpu: tick.cpuMicroseconds, domains: domains,
-                        maxCelsius: tick.maxCelsius)
-                    order.append(key)
+                    index = minutes.count
+                    position[key] = index
+                    minutes.append(Minute(job: tick.jobID, start: tick.start, end: tick.end, energy: 0, cpu: 0, domains: [], maxCelsius: nil))
                 }
+                minutes[index].start = min(minutes[index].start, tick.start)
+                minutes[index].end = max(minutes[index].end, tick.end)
+                minutes[index].energy += tick.energyMicrojoules
+                minutes[index].cpu += tick.cpuMicroseconds
+                SampleDomainsColumn.accumulate(tick.domains, into: &minutes[index].domains)
+                if let celsius = tick.maxCelsius { minutes[index].maxCelsius = max(minutes[index].maxCelsius ?? celsius, celsius) }
             }
         }
         try deleteRows(db, rows.map { $0["rowid"] as Int64 })
         let insert = try db.cachedStatement(sql: Self.insertSampleSQL)
-        for key in order {
-            let minute = minutes[key]!
+        for minute in minutes {
             try insert.execute(arguments: [
-                key.job, minute.start, minute.end, minute.energy, minute.cpu, true, SampleDomainsColumn.encode(minute.domains), minute.maxCelsius, nil,
+                minute.job, minute.start, minute.end, minute.energy, minute.cpu, true, SampleDomainsColumn.encode(minute.domains), minute.maxCelsius, nil,
             ])
         }
         var written = 0
         for job in leftoverJobs { written += try Self.insertPacks(leftover[job]![...], with: insert) }
         summary.rolledUpRows += rows.count - written  // rows the roll-up took, not those it wrote back
-        summary.minuteRows += order.count
+        summary.minuteRows += minutes.count
         return rows.count
     }
 

@@ -104,16 +104,36 @@ public enum SampleDomainsColumn {
     /// The entries of a column's text. An entry that does not parse (a hand-edited row) is
     /// skipped, not fatal: the sample's total `energy_uj` still holds its energy.
     public static func decode(_ text: String) -> [Entry] {
-        guard !text.isEmpty else { return [] }
         var entries: [Entry] = []
-        for field in text.split(separator: ";") {
-            let parts = field.split(separator: "=", omittingEmptySubsequences: false)
-            guard parts.count == 2, let code = parts[1].first, let source = source(code), let microjoules = Int64(parts[1].dropFirst()),
-                microjoules >= 0, let domain = domain(parts[0])
-            else { continue }
-            entries.append(Entry(domain: domain, source: source, microjoules: microjoules))
-        }
+        forEachEntry(in: text) { entries.append($0) }
         return entries
+    }
+
+    /// Adds a column's entries to `sums`, per (domain, source), in first-seen order: a roll-up
+    /// of many ticks into one minute, without an array per tick.
+    public static func accumulate(_ text: String, into sums: inout [Entry]) {
+        forEachEntry(in: text) { entry in
+            if let index = sums.firstIndex(where: { $0.source == entry.source && $0.domain == entry.domain }) {
+                sums[index].microjoules += entry.microjoules
+            } else {
+                sums.append(entry)
+            }
+        }
+    }
+
+    private static func forEachEntry(in text: String, _ body: (Entry) -> Void) {
+        var rest = text[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: ";") ?? rest.endIndex
+            let field = rest[..<end]
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[end...]
+            guard let equals = field.firstIndex(of: "="), field[field.index(after: equals)...].firstIndex(of: "=") == nil else { continue }
+            let value = field[field.index(after: equals)...]
+            guard let code = value.first, let source = source(code), let microjoules = Int64(value.dropFirst()), microjoules >= 0,
+                let domain = domain(field[..<equals])
+            else { continue }
+            body(Entry(domain: domain, source: source, microjoules: microjoules))
+        }
     }
 
     /// Two columns' entries summed per (domain, source), in first-seen order (a roll-up to minutes).

@@ -1,7 +1,7 @@
 /// How long the store keeps what (`[store]` in Config/ergometer.toml): time series at full
 /// resolution, then one row per minute, then none; jobs' rows and totals; and a size bound.
 public struct StoreRetention: Codable, Sendable, Equatable {
-    /// Time series at full resolution (one row per tick) for this many days, then per minute.
+    /// Time series at full resolution (every tick) for this many days, then per minute.
     public var fullResolutionDays: Double
     /// Time series (per minute by then) dropped after this many days.
     public var seriesDays: Double
@@ -84,7 +84,7 @@ public struct StoreStatus: Codable, Sendable, Equatable {
     public var path: String
     public var bytes: Int64
     public var jobs: Int
-    /// Time-series rows at full resolution (one per tick) and per minute.
+    /// Time-series rows at full resolution (one per job and checkpoint, holding its ticks) and per minute.
     public var samplesFull: Int
     public var samplesRolledUp: Int
     /// Start of the oldest and end of the newest time-series row (Unix seconds); nil when none.

@@ -43,7 +43,7 @@ public struct SoakDay: Sendable, Codable {
     /// of the program and its libraries, which grows only as code first runs).
     public var anonymousBytes: Int
     public var fileBytes: Int
-    /// Medians of five: `ergo jobs --all`, `ergo report` of a recent job, a checkpoint of five
+    /// Medians of five: `ergo jobs --all`, `ergo report` of a recent job, a checkpoint of four
     /// ticks, a scrape of /metrics (render).
     public var jobsListSeconds: Double
     public var reportSeconds: Double
@@ -219,7 +219,10 @@ public final class SoakRun {
     /// The day's figures: the store's size and rows, memory, and the queries' times.
     private func measure(day: Int, running: Int, began: UInt64) async throws -> SoakDay {
         let realSeconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-        await sampler.waitForPrune()
+        // Memory as ergod holds it after a prune (which hands freed memory back to the system,
+        // as it does once a minute), before the queries below allocate.
+        _ = await sampler.pruneNow()
+        let (resident, anonymous, file) = (Self.memory("VmRSS:"), Self.memory("RssAnon:"), Self.memory("RssFile:"))
         // What `ergo store` asks, of ergod's own store (a second connection would be the test's memory).
         guard let status = try await sampler.storeStatus(), let store = sampler.jobStore else { throw FixtureError("the soak's ergod has no store") }
         let now = clock.wallSeconds
@@ -235,9 +238,13 @@ public final class SoakRun {
         let jobs = await median { _ = await self.sampler.jobs(all: true, caller: Self.root) }
         let recent = await sampler.jobs(all: true, caller: Self.root).first { $0.ended != nil }?.id ?? "1"
         let report = await median { _ = try? await self.sampler.report(id: recent) }
+        // A checkpoint of four ticks (at checkpoint_seconds 5), written while the caller waits:
+        // the one before it saves what was pending (and waits for a background write), so that
+        // the ticks start none of their own and the figure is one write.
         var checkpoints: [Double] = []
         for _ in 0..<5 {
-            for _ in 0..<5 {
+            await sampler.checkpoint()
+            for _ in 0..<max(Int(plan.checkpointSeconds.rounded(.up)) - 1, 1) {
                 clock.advance(seconds: 1)
                 box.advance(seconds: 1)
                 await sampler.tick()
@@ -253,8 +260,8 @@ public final class SoakRun {
             day: day, realSeconds: realSeconds, storeBytes: status.bytes, jobsInStore: status.jobs, samplesFull: status.samplesFull,
             samplesRolledUp: status.samplesRolledUp,
             oldestFullAgeDays: try store.oldestSample(perMinute: false).map { (now - $0) / 86_400 },
-            oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: Self.memory("VmRSS:"),
-            anonymousBytes: Self.memory("RssAnon:"), fileBytes: Self.memory("RssFile:"), jobsListSeconds: jobs,
+            oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: resident,
+            anonymousBytes: anonymous, fileBytes: file, jobsListSeconds: jobs,
             reportSeconds: report, checkpointSeconds: checkpoints.sorted()[2], scrapeSeconds: scrape, metricsSeries: series, runningJobs: running)
     }
 
