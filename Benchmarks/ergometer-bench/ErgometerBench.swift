@@ -54,7 +54,7 @@ struct ErgometerBench: AsyncParsableCommand {
             rows.append(Harness.measure("read /proc/stat (open, read, close)", iterations: iterations(5000)) {
                 sink &+= (try? ProcStatReader.read(procfs: procfs, buffer: buffer.bytes).get())?.perCPU.count ?? 0
             })
-            if let file = KernelFileSystem.keptOpenIfGenerated(procfs.path("stat")) {
+            if let file = KernelFileSystem.keptOpenIfSafe(procfs.path("stat"), treeChangesInPlace: false) {
                 rows.append(Harness.measure("read /proc/stat (kept open, pread)", iterations: iterations(5000)) {
                     sink &+= (try? ProcStatReader.read(file: file, buffer: buffer.bytes).get())?.perCPU.count ?? 0
                 })

@@ -36,6 +36,8 @@ struct ActiveJob {
     /// Readings since this process took the job, by the sampler's sensor index: updated in place
     /// every tick, without a string or a dictionary.
     var temperatureStats: [TemperatureStat] = []
+    /// Whether a reading came since `encodeTemperatures` last wrote the totals' text.
+    var temperaturesChanged = true
     /// The cgroup's `cpu.stat`, opened on the first tick and kept open while the job runs.
     var cpuStat: KeptOpenFile?
     /// CPU counter read this tick, and the increase since the last one.
@@ -218,6 +220,7 @@ struct ActiveJob {
 
     /// One tick's readings, as (sensor index, °C).
     mutating func observe(_ readings: [(index: Int, celsius: Double)]) {
+        if !readings.isEmpty { temperaturesChanged = true }
         for reading in readings {
             if reading.index >= temperatureStats.count {
                 temperatureStats += Array(repeating: TemperatureStat(), count: reading.index + 1 - temperatureStats.count)
@@ -230,16 +233,25 @@ struct ActiveJob {
 
     /// Writes the temperature statistics into the totals (at a checkpoint, not every tick):
     /// what was restored plus what this process saw, keyed by `sensorKeys`.
-    mutating func encodeTemperatures(sensorKeys: [String]) {
-        var merged = temperatures
+    mutating func encodeTemperatures(sensorKeys: [TemperatureStatisticsJSON.Key]) {
+        guard temperaturesChanged else { return }  // the same statistics, the same text
+        temperaturesChanged = false
+        var writer = TemperatureStatisticsJSON.Writer(entries: temperatureStats.count + temperatures.count)
+        var merged = 0
         for (index, stat) in temperatureStats.enumerated() where stat.count > 0 && index < sensorKeys.count {
-            var entry = merged[sensorKeys[index]] ?? [0, 0, -Double.infinity]
-            entry[0] += stat.sum
-            entry[1] += stat.count
-            entry[2] = Swift.max(entry[2], stat.max)
-            merged[sensorKeys[index]] = entry
+            var (sum, count, max) = (stat.sum, stat.count, stat.max)
+            if let restored = temperatures[sensorKeys[index].text], restored.count == 3 {
+                (sum, count, max) = (sum + restored[0], count + restored[1], Swift.max(max, restored[2]))
+                merged += 1
+            }
+            writer.append(sensorKeys[index], sum: sum, count: count, max: max)
         }
-        totals.temperaturesJSON = TemperatureStatisticsJSON.encode(merged)
+        if merged < temperatures.count {  // sensors read before the restart and not since
+            var current = Set<String>()
+            for (index, stat) in temperatureStats.enumerated() where stat.count > 0 && index < sensorKeys.count { current.insert(sensorKeys[index].text) }
+            for (key, values) in temperatures where !current.contains(key) { writer.append(key, values) }
+        }
+        totals.temperaturesJSON = writer.text
     }
 
     /// The samples this tick adds to the time series: one per tick for the first hour, then one

@@ -91,6 +91,7 @@ struct ConfigurationKey: Sendable {
         .init(name: "daemon.socket", value: .string(\.socketPath), reloadable: false),
         .init(name: "daemon.sysfs_root", value: .string(\.sysfsRoot), reloadable: false),
         .init(name: "daemon.procfs_root", value: .string(\.procfsRoot), reloadable: false),
+        .init(name: "daemon.roots_change_in_place", value: .flag(\.rootsChangeInPlace), reloadable: false),
         .init(name: "power.idle_policy", value: .idlePolicy(\.idlePolicy), reloadable: true),
         .init(name: "power.idle_watts", value: .optionalNumber(\.idleWatts), reloadable: true),
         .init(name: "power.tdp_watts", value: .optionalNumber(\.tdpWatts), reloadable: false),

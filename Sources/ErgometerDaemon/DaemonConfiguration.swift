@@ -13,6 +13,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var socketPath = "/run/ergometer/ergod.sock"
     public var sysfsRoot = "/sys"
     public var procfsRoot = "/proc"
+    /// Whether the writers of the trees at those roots change files in place (see the key).
+    public var rootsChangeInPlace = false
     // [power]
     public var idlePolicy = IdlePolicy.proportional
     /// Idle power in watts; nil: learned as the 5th percentile of observed host power.

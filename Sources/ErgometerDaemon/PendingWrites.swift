@@ -84,6 +84,7 @@ struct PendingWrites {
             }
             var row = sample
             var text = row.domains
+            text.reserveCapacity(text.utf8.count + (entryEnds[index] - from) * 24)  // "p=R" and up to 20 digits each
             for entry in from..<entryEnds[index] {
                 SampleDomainsColumn.append(key: seriesKeys[Int(entryKeys[entry])], microjoules: entryMicrojoules[entry], to: &text)
             }

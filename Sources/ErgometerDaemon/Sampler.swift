@@ -20,11 +20,13 @@ public actor Sampler {
     let store: JobStore?
     let sysfs: SysFS
     let procfs: ProcFS
-    /// `/proc/stat` kept open on the live /proc (one `pread` a tick); nil under a fixture root,
-    /// whose writers replace the file (`KernelFileSystem`).
-    lazy var procStatFile: KeptOpenFile? = KernelFileSystem.keptOpenIfGenerated(procfs.path("stat"))
+    /// `/proc/stat` kept open on the live /proc (one `pread` a tick); nil under a fixture root
+    /// whose writers may replace the file (`KernelFileSystem`).
+    lazy var procStatFile: KeptOpenFile? = KernelFileSystem.keptOpenIfSafe(procfs.path("stat"), treeChangesInPlace: procfs.changesInPlace)
     /// Reads temperatures on the tick (libsensors on the live /sys, hwmon files elsewhere).
     let probe: MachineProbe
+    /// The probe's temperatures with the hwmon walk kept between reads.
+    lazy var temperatureReader = RepeatedTemperatureReader(probe: probe)
     let cgroups: CgroupJobs?
     let cgroupUnavailable: String?
     /// The v1 cpuacct hierarchy, where Slurm keeps its jobs on v1 and hybrid hosts (nil: none).
@@ -32,6 +34,8 @@ public actor Sampler {
     /// The scans discovery makes (v2 and v1), when it is on, and when it last looked.
     let discoveryScans: [SchedulerCgroupScan]
     var lastDiscoveryScan: UInt64 = 0
+    /// Each scan's folders as it last saw them (one memo per scan, in the same order).
+    var discoveryMemos: [SchedulerCgroupScan.Memo] = []
     /// Schedulers' jobs a limit kept out, said once each.
     var discoveryRefused: Set<String> = []
     /// Running jobs inside a scheduler's job (their CPU is taken out of it each tick).
@@ -76,7 +80,7 @@ public actor Sampler {
     /// Each job's CPU time of the tick being worked, in the order of `active` (kept for its capacity).
     var tickCPU: [UInt64] = []
     /// `chip\tsensor` of every temperature sensor seen, by the index jobs keep their statistics under.
-    var sensorKeys: [String] = []
+    var sensorKeys: [TemperatureStatisticsJSON.Key] = []
     var sensorIndex: [String: Int] = [:]
     /// Temperatures are read at most every `temperatureSeconds` while jobs run (they change
     /// slowly, and libsensors costs ~250 µs), and on the first tick of a new job.
@@ -139,8 +143,8 @@ public actor Sampler {
         self.carbon = try ConfigurationLoader.carbonAccounting(configuration)
         self.logger = logger
         self.store = store
-        sysfs = SysFS(root: configuration.sysfsRoot)
-        procfs = ProcFS(root: configuration.procfsRoot)
+        sysfs = SysFS(root: configuration.sysfsRoot, changesInPlace: configuration.rootsChangeInPlace)
+        procfs = ProcFS(root: configuration.procfsRoot, changesInPlace: configuration.rootsChangeInPlace)
         probe = MachineProbe(sysfs: sysfs, procfs: procfs)
         let snapshot = probe.snapshot()
         let cpu = snapshot.cpuInfo ?? CPUInfo(model: "unknown", logicalCPUs: max(snapshot.cpuStat?.perCPU.count ?? 1, 1), sockets: 1, virtualized: false)

@@ -18,14 +18,16 @@ extension Sampler {
     /// ends. A job found again after a restart is the job the store already has.
     func discoverJobs() {
         var found: [SchedulerCgroupScan.Found] = []
-        for scan in discoveryScans { found += scan.scan().found }
-        var known: [String: String] = [:]  // "v2:/system.slice/…" → job id, for the schedulers' jobs running
+        if discoveryMemos.count != discoveryScans.count { discoveryMemos = discoveryScans.map { _ in SchedulerCgroupScan.Memo() } }
+        for index in discoveryScans.indices { found += discoveryScans[index].scan(memo: &discoveryMemos[index]).found }
+        var known: [DiscoveredFolder: String] = [:]  // the schedulers' jobs running → job id
+        known.reserveCapacity(active.count)
         var index = active.startIndex
         while index != active.endIndex {
             if active.values[index].stored.scheduler != nil {
                 switch active.values[index].tracking {
-                case .cgroup(let path): known["v2:" + path] = active.keys[index]
-                case .cgroupV1(let path): known["v1:" + path] = active.keys[index]
+                case .cgroup(let path): known[DiscoveredFolder(hierarchy: .unified, path: path)] = active.keys[index]
+                case .cgroupV1(let path): known[DiscoveredFolder(hierarchy: .cpuacct, path: path)] = active.keys[index]
                 case .processTree: break
                 }
             }
@@ -33,18 +35,22 @@ extension Sampler {
         }
         // Those gone first: a job limit has their room for the new ones.
         var new: [SchedulerCgroupScan.Found] = []
-        var seen = Set<String>()
         for job in found {
-            let key = job.hierarchy.rawValue + ":" + job.path
-            if known[key] != nil { seen.insert(key) } else { new.append(job) }
+            if known.removeValue(forKey: DiscoveredFolder(hierarchy: job.hierarchy, path: job.path)) == nil { new.append(job) }
         }
-        // Not listed: gone, if its folder really is (a listing that failed, out of descriptors,
-        // is no end).
-        for (key, id) in known where !seen.contains(key) {
+        // Not listed (what is left in `known`): gone, if its folder really is (a listing that
+        // failed, out of descriptors, is no end).
+        for id in known.values {
             if let tracking = active[id]?.tracking, cgroupFolder(of: tracking)?.isEmptyOrGone ?? true { endGone(id) }
         }
         for job in new { admitDiscovered(job) }
         if !discoveryRefused.isEmpty { discoveryRefused.formIntersection(found.map(\.path)) }  // gone ones forgotten
+    }
+
+    /// A scheduler's job folder: its hierarchy and path there.
+    private struct DiscoveredFolder: Hashable {
+        var hierarchy: SchedulerCgroupScan.Hierarchy
+        var path: String
     }
 
     /// Admits one scheduler's job: its name (a Slurm job's `SLURM_JOB_NAME` from the first of

@@ -190,14 +190,14 @@ extension Sampler {
             let key = reading.chip + "\t" + reading.sensor
             if let index = sensorIndex[key] { return (index, reading.celsius) }
             sensorIndex[key] = sensorKeys.count
-            sensorKeys.append(key)
+            sensorKeys.append(TemperatureStatisticsJSON.Key(key))
             return (sensorKeys.count - 1, reading.celsius)
         }
     }
 
     /// Reads the sensors now and keeps the reading for /metrics; a failed read is counted.
     func readTemperatures(now: UInt64) -> [TemperatureReading] {
-        let result = probe.temperatures()
+        let result = temperatureReader.read(now: now)
         if !result.issues.isEmpty { exported.count(.temperature) }
         lastTemperatureRead = now
         lastTemperatures = result.temperatures

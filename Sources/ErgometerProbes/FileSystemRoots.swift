@@ -4,9 +4,14 @@
 /// node_exporter carry `--path.sysfs`; no reader names `/sys` itself.
 public struct SysFS: Sendable, Equatable {
     public var root: String
+    /// Whether the tree's writers change its files in place, as the kernel does (a fixture
+    /// whose counters are written through a mapping), so that kept-open files see each new
+    /// value; false: they may rename a new file over the old (`KernelFileSystem`).
+    public var changesInPlace: Bool
 
-    public init(root: String = "/sys") {
+    public init(root: String = "/sys", changesInPlace: Bool = false) {
         self.root = FilePath.normalized(root)
+        self.changesInPlace = changesInPlace
     }
 
     /// True when this is the running kernel's sysfs rather than a fixture tree.
@@ -18,9 +23,12 @@ public struct SysFS: Sendable, Equatable {
 /// A procfs tree: `/proc` on the machine, any directory in tests (`--procfs-root`).
 public struct ProcFS: Sendable, Equatable {
     public var root: String
+    /// As `SysFS.changesInPlace`.
+    public var changesInPlace: Bool
 
-    public init(root: String = "/proc") {
+    public init(root: String = "/proc", changesInPlace: Bool = false) {
         self.root = FilePath.normalized(root)
+        self.changesInPlace = changesInPlace
     }
 
     public func path(_ relative: String) -> String { FilePath.join(root, relative) }

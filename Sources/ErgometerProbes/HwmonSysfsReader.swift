@@ -14,6 +14,22 @@ public struct HwmonSysfsReader: Sendable {
     }
 
     public func read() -> (temperatures: [TemperatureReading], issues: [ProbeIssue]) {
+        let (sensors, listingIssues) = sensors()
+        let (temperatures, issues) = Self.read(sensors)
+        return (temperatures, listingIssues + issues)
+    }
+
+    /// A temperature input found by a walk of `class/hwmon`: what to call it and where to read it.
+    public struct Sensor: Sendable, Equatable {
+        public var chip: String
+        public var sensor: String
+        public var feature: String
+        public var inputPath: String
+    }
+
+    /// Walks `class/hwmon` for every `tempN_input` (labels read once, here): the costly part of
+    /// a read, which a caller may keep and read again (`read(_:)`) while the chips stay as they are.
+    public func sensors() -> (sensors: [Sensor], issues: [ProbeIssue]) {
         let base = sysfs.path("class/hwmon")
         let entries: [String]
         switch Directory.entries(base) {
@@ -22,26 +38,36 @@ public struct HwmonSysfsReader: Sendable {
         case .failure(let error):
             return ([], [ProbeIssueMessages.unreadable(error, consequence: "no temperatures read")])
         }
-        var readings: [TemperatureReading] = []
-        var issues: [ProbeIssue] = []
+        var sensors: [Sensor] = []
         for entry in entries {
             guard let chip = chip(at: FilePath.join(base, entry), hwmonName: entry) else { continue }
             var seen = Set<Int>()
             for directory in [chip.attributeDirectory] + chip.extraDirectories {
                 for feature in temperatureFeatures(in: directory) where seen.insert(feature).inserted {
-                    let input = FilePath.join(directory, "temp\(feature)_input")
-                    switch SysfsFile.readInt64(input) {
-                    case .success(let millidegrees):
-                        let label = try? SysfsFile.readLine(FilePath.join(directory, "temp\(feature)_label")).get()
-                        readings.append(
-                            TemperatureReading(
-                                chip: chip.displayName, sensor: label ?? "temp\(feature)",
-                                celsius: Double(millidegrees) / 1000, feature: "temp\(feature)", reader: "sysfs"
-                            ))
-                    case .failure(let error):
-                        issues.append(ProbeIssueMessages.unreadable(error, consequence: "this sensor is skipped"))
-                    }
+                    let label = try? SysfsFile.readLine(FilePath.join(directory, "temp\(feature)_label")).get()
+                    sensors.append(
+                        Sensor(
+                            chip: chip.displayName, sensor: label ?? "temp\(feature)", feature: "temp\(feature)",
+                            inputPath: FilePath.join(directory, "temp\(feature)_input")))
                 }
+            }
+        }
+        return (sensors, [])
+    }
+
+    /// Each sensor's `tempN_input` now; an unreadable one is skipped with an issue.
+    public static func read(_ sensors: [Sensor]) -> (temperatures: [TemperatureReading], issues: [ProbeIssue]) {
+        var readings: [TemperatureReading] = []
+        var issues: [ProbeIssue] = []
+        readings.reserveCapacity(sensors.count)
+        for sensor in sensors {
+            switch SysfsFile.readInt64(sensor.inputPath) {
+            case .success(let millidegrees):
+                readings.append(
+                    TemperatureReading(
+                        chip: sensor.chip, sensor: sensor.sensor, celsius: Double(millidegrees) / 1000, feature: sensor.feature, reader: "sysfs"))
+            case .failure(let error):
+                issues.append(ProbeIssueMessages.unreadable(error, consequence: "this sensor is skipped"))
             }
         }
         return (readings, issues)

@@ -44,7 +44,7 @@ public struct RaplMeter: EnergyMeter {
 
     private mutating func setZones(_ found: [PowercapZone]) {
         zones = found
-        energyFiles = found.map { KernelFileSystem.keptOpenIfGenerated($0.energyPath) }
+        energyFiles = found.map { KernelFileSystem.keptOpenIfSafe($0.energyPath, treeChangesInPlace: sysfs.changesInPlace) }
     }
 
     /// A zone's counter now: a `pread` of its kept descriptor, or an open and read.

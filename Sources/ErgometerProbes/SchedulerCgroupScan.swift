@@ -27,25 +27,62 @@ public struct SchedulerCgroupScan: Sendable {
         self.rules = rules
     }
 
+    /// What a scan found in each folder it listed, so that the next one classifies again only
+    /// the folders whose entries changed (a Slurm node's `slurmstepd.scope` changes a few times
+    /// an hour; every scan lists it).
+    public struct Memo: Sendable {
+        fileprivate struct Folder: Sendable {
+            var names: [String]
+            var found: [Found]
+            var descend: [(relative: String, components: [Substring])]
+        }
+
+        fileprivate var folders: [String: Folder] = [:]
+
+        public init() {}
+    }
+
     /// The jobs found now, and how many folders were listed (a folder that vanished while it was
     /// walked is passed over: cgroups come and go).
     public func scan() -> (found: [Found], foldersListed: Int) {
+        var memo = Memo()
+        return scan(memo: &memo)
+    }
+
+    /// As `scan()`, reusing what `memo` holds for a folder whose entries are the same names in
+    /// the same order; `memo` then holds this scan's folders (those gone are forgotten).
+    public func scan(memo: inout Memo) -> (found: [Found], foldersListed: Int) {
         var found: [Found] = []
         var listed = 0
-        var pending: [[Substring]] = [[]]
-        while let components = pending.popLast() {
-            let relative = components.joined(separator: "/")
-            guard case .success(let names) = Directory.subdirectories(relative.isEmpty ? mountPoint : mountPoint + "/" + relative) else { continue }
+        var seen = Memo()
+        seen.folders.reserveCapacity(memo.folders.count)
+        var pending: [(relative: String, components: [Substring])] = [("", [])]
+        while let (relative, parents) = pending.popLast() {
+            guard case .success(let names) = Directory.subdirectories(relative.isEmpty ? mountPoint : mountPoint + relative) else { continue }
             listed += 1
+            if let folder = memo.folders[relative], folder.names == names {
+                found += folder.found
+                pending += folder.descend
+                seen.folders[relative] = folder
+                continue
+            }
+            var folder = Memo.Folder(names: names, found: [], descend: [])
+            var components = parents  // the folder's path, then each entry's in turn in the last place
+            components.reserveCapacity(parents.count + 1)
             for name in names {
-                let path = components + [name[...]]
-                switch rules.classify(path) {
-                case .job(let identity): found.append(Found(hierarchy: hierarchy, path: "/" + path.joined(separator: "/"), identity: identity))
-                case .descend: pending.append(path)
+                components.append(name[...])
+                defer { components.removeLast() }
+                switch rules.classify(components) {
+                case .job(let identity): folder.found.append(Found(hierarchy: hierarchy, path: relative + "/" + name, identity: identity))
+                case .descend: folder.descend.append((relative + "/" + name, components))
                 case .skip: break
                 }
             }
+            found += folder.found
+            pending += folder.descend
+            seen.folders[relative] = folder
         }
+        memo = seen
         return (found, listed)
     }
 }

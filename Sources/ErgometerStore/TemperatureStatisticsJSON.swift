@@ -10,22 +10,65 @@ public enum TemperatureStatisticsJSON {
     /// The JSON text; an entry whose numbers are not all finite is left out (JSON has no
     /// infinity), as `JSONEncoder` would have refused the whole object.
     public static func encode(_ statistics: [String: [Double]]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(statistics.count * 64)
-        for (key, values) in statistics where values.allSatisfy(\.isFinite) {
+        var writer = Writer(entries: statistics.count)
+        for (key, values) in statistics { writer.append(key, values) }
+        return writer.text
+    }
+
+    /// A sensor's key (`chip\tsensor`) with its quoted JSON form, made once per sensor.
+    public struct Key: Sendable {
+        public let text: String
+        let quoted: [UInt8]
+
+        public init(_ text: String) {
+            self.text = text
+            var quoted: [UInt8] = []
+            appendQuoted(text, to: &quoted)
+            self.quoted = quoted
+        }
+    }
+
+    /// Builds the object one entry at a time, with no dictionary or array per entry.
+    public struct Writer {
+        private var bytes: [UInt8] = [UInt8(ascii: "{")]
+
+        public init(entries: Int) { bytes.reserveCapacity(1 + entries * 64) }
+
+        /// `"key":[values…]`, left out unless every value is finite.
+        public mutating func append(_ key: String, _ values: some Collection<Double>) {
+            guard values.allSatisfy(\.isFinite) else { return }
+            appendKey(key)
+            for (index, value) in values.enumerated() { appendNumber(value, first: index == 0) }
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        /// `"key":[sum,count,max]`, left out unless all three are finite.
+        public mutating func append(_ key: Key, sum: Double, count: Double, max: Double) {
+            guard sum.isFinite, count.isFinite, max.isFinite else { return }
+            if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: key.quoted)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: "["))
+            appendNumber(sum, first: true)
+            appendNumber(count, first: false)
+            appendNumber(max, first: false)
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        public var text: String { String(decoding: bytes + [UInt8(ascii: "}")], as: UTF8.self) }
+
+        private mutating func appendKey(_ key: String) {
             if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
             appendQuoted(key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
             bytes.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                // Swift's shortest round-trip form ("21.5", "3.0", "1e-05") is a JSON number.
-                bytes.append(contentsOf: value.description.utf8)
-            }
-            bytes.append(UInt8(ascii: "]"))
         }
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
+
+        private mutating func appendNumber(_ value: Double, first: Bool) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            // Swift's shortest round-trip form ("21.5", "3.0", "1e-05") is a JSON number.
+            bytes.append(contentsOf: value.description.utf8)
+        }
     }
 
     /// The statistics, or nil when the text is not such an object.

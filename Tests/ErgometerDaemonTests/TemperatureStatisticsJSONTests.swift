@@ -21,6 +21,10 @@ struct TemperatureStatisticsJSONTests {
             let text = TemperatureStatisticsJSON.encode(statistics)
             let decoded = try #require(TemperatureStatisticsJSON.decode(text), "\(text)")
             #expect(decoded == statistics, "\(text)")
+            // The sampler's way: keys quoted once, each entry's three numbers appended.
+            var writer = TemperatureStatisticsJSON.Writer(entries: statistics.count)
+            for (key, values) in statistics { writer.append(TemperatureStatisticsJSON.Key(key), sum: values[0], count: values[1], max: values[2]) }
+            #expect(TemperatureStatisticsJSON.decode(writer.text) == statistics, "\(writer.text)")
             let reference = try JSONDecoder().decode([String: [Double]].self, from: JSONEncoder().encode(statistics))
             #expect(decoded == reference)
         }

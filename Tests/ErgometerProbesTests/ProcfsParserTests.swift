@@ -12,7 +12,7 @@ struct ProcfsParserTests {
         #expect(!KernelFileSystem.isGenerated(Fixtures.path("intel-1s") + "/proc/stat"))
         #expect(!KernelFileSystem.isGenerated("/no/such/file"))
         // Kept open, /proc/stat reads the same CPUs as opened afresh, and moves on between reads.
-        let file = try #require(KernelFileSystem.keptOpenIfGenerated("/proc/stat"))
+        let file = try #require(KernelFileSystem.keptOpenIfSafe("/proc/stat", treeChangesInPlace: false))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
         defer { buffer.deallocate() }
         let kept = try ProcStatReader.read(file: file, buffer: buffer).get()
@@ -21,6 +21,26 @@ struct ProcfsParserTests {
         usleep(50_000)  // five USER_HZ ticks on every CPU, busy or idle
         let later = try ProcStatReader.read(file: file, buffer: buffer).get()
         #expect(later.total.busyTicks + later.total.idleTicks > kept.total.busyTicks + kept.total.idleTicks)
+    }
+
+    /// A fixture tree whose writers change files in place (`daemon.roots_change_in_place`) is
+    /// kept open too, and a kept descriptor reads each value written since.
+    @Test func aTreeChangedInPlaceIsKeptOpen() throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        let path = root + "/sys/class/powercap/intel-rapl:0/energy_uj"
+        #expect(KernelFileSystem.keptOpenIfSafe(path, treeChangesInPlace: false) == nil)
+        let file = try #require(KernelFileSystem.keptOpenIfSafe(path, treeChangesInPlace: true))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        for value in [UInt64(123_456_789), 5, 98_765_432_109] {
+            let descriptor = open(path, O_WRONLY | O_TRUNC)
+            #expect(descriptor >= 0)
+            let text = Array("\(value)\n".utf8)
+            #expect(Glibc.write(descriptor, text, text.count) == text.count)
+            close(descriptor)
+            #expect(try file.read(into: buffer, SysfsFile.parseUInt64).get() == value)
+        }
+        #expect(file.isOpen)
     }
 
     @Test func statSeparatesBusyIdleAndSteal() throws {

@@ -97,6 +97,7 @@ public final class SoakRun {
         clock = SimulatedClock(wall: 1_800_000_000)
         configuration.sysfsRoot = box.sysfs
         configuration.procfsRoot = box.procfs
+        configuration.rootsChangeInPlace = true  // the box writes its counters through mappings
         configuration.stateDirectory = box.state
         configuration.metricsListen = "off"
         configuration.nvmlLibrary = "off"
