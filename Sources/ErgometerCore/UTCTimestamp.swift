@@ -1,5 +1,6 @@
-/// Unix seconds as UTC ISO 8601 (`2026-12-03T17:40:00Z`, whole seconds, truncated), without
-/// Foundation's formatters: a daemon that logs a date need not load ICU's pages for it.
+/// Unix seconds as UTC ISO 8601 (`2026-12-03T17:40:00Z`, whole seconds, truncated) and as HTTP
+/// dates, without Foundation's formatters: a daemon that logs a date need not load ICU's pages
+/// for it.
 public enum UTCTimestamp {
     public static func iso8601(_ seconds: Double) -> String {
         let whole = Int((seconds.isFinite ? seconds : 0).rounded(.down))
@@ -10,6 +11,20 @@ public enum UTCTimestamp {
         let yearText = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
         return "\(yearText)-\(two(month))-\(two(day))T\(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60))Z"
     }
+
+    /// Unix seconds as an HTTP date (RFC 9110's IMF-fixdate: `Fri, 04 Dec 2026 18:50:00 GMT`).
+    public static func httpDate(_ seconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let second = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        let weekday = Self.weekdays[((days % 7) + 11) % 7]  // 1970-01-01 was a Thursday
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let yearText = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
+        return "\(weekday), \(two(day)) \(months[month - 1]) \(yearText) \(two(second / 3600)):\(two(second / 60 % 60)):\(two(second % 60)) GMT"
+    }
+
+    static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The proleptic Gregorian date of a day since 1970-01-01 (Howard Hinnant's algorithm, the
     /// inverse of `RateScheduleCSV.daysFromCivil`).

@@ -73,7 +73,83 @@ struct PendingWrites {
     }
 
     /// The samples with their per-domain energy written in (a checkpoint's rows, a series query).
-    func encodedSamples(job: String? = nil) -> [JobSample] {
+    func encodedSamples(job: String? = nil) -> [JobSample] { raw.encoded(job: job) }
+
+    /// The samples as they are kept, numbers and all: what a background checkpoint hands to
+    /// the store's writer, which writes their text there, off the sampler's thread.
+    var raw: PendingSamples {
+        PendingSamples(samples: samples, entryKeys: entryKeys, entryMicrojoules: entryMicrojoules, entryEnds: entryEnds, seriesKeys: seriesKeys)
+    }
+
+    /// What a background checkpoint handed to the store, until the store confirms it: kept
+    /// whole, so that a failed write takes it all back in front of what came since.
+    struct InFlight {
+        var newJobs: [StoredJob]
+        var samples: PendingSamples
+        var endedJobs: [String: (StoredJob, JobTotals)]
+        var jobRows: [StoredJob]
+    }
+
+    private(set) var inFlight: InFlight?
+
+    /// An ended job the store may not hold yet: pending, or handed over and not confirmed.
+    func endedJob(_ id: String) -> (StoredJob, JobTotals)? { endedJobs[id] ?? inFlight?.endedJobs[id] }
+
+    /// Every such job.
+    var unconfirmedEndedJobs: [String: (StoredJob, JobTotals)] {
+        guard let inFlight else { return endedJobs }
+        return inFlight.endedJobs.merging(endedJobs) { _, newer in newer }
+    }
+
+    /// Hands everything over to a background write (`samples`: `raw`, which the writer
+    /// encodes); pending starts empty.
+    mutating func handOver(samples handed: PendingSamples) {
+        inFlight = InFlight(newJobs: newJobs, samples: handed, endedJobs: endedJobs, jobRows: jobRows)
+        saved()
+    }
+
+    /// The background write saved what was handed over.
+    mutating func handedOverSaved() { inFlight = nil }
+
+    /// The background write failed: what was handed over is pending again, oldest first, and
+    /// the next checkpoint saves it with the rest.
+    mutating func handedOverFailed() {
+        guard let back = inFlight else { return }
+        inFlight = nil
+        newJobs = back.newJobs + newJobs
+        jobRows = back.jobRows + jobRows
+        endedJobs = back.endedJobs.merging(endedJobs) { _, newer in newer }
+        // In front, with their entries (the keys index the same interned table, which only grows).
+        let shift = back.samples.entryKeys.count
+        samples = back.samples.samples + samples
+        entryKeys = back.samples.entryKeys + entryKeys
+        entryMicrojoules = back.samples.entryMicrojoules + entryMicrojoules
+        entryEnds = back.samples.entryEnds + entryEnds.map { $0 + shift }
+    }
+
+    /// The store took everything.
+    mutating func saved() {
+        newJobs.removeAll()
+        samples.removeAll(keepingCapacity: true)
+        entryKeys.removeAll(keepingCapacity: true)
+        entryMicrojoules.removeAll(keepingCapacity: true)
+        entryEnds.removeAll(keepingCapacity: true)
+        jobRows.removeAll()
+        endedJobs.removeAll()
+    }
+}
+
+/// Time-series samples with each full-resolution one's energy per domain as numbers
+/// (`PendingWrites`), a value the store's writer queue can take and encode there.
+struct PendingSamples: Sendable {
+    var samples: [JobSample]
+    var entryKeys: [UInt16]
+    var entryMicrojoules: [UInt64]
+    var entryEnds: [Int]
+    var seriesKeys: [String]
+
+    /// The samples with their per-domain energy written in (a checkpoint's rows, a series query).
+    func encoded(job: String? = nil) -> [JobSample] {
         var encoded: [JobSample] = []
         encoded.reserveCapacity(job == nil ? samples.count : 0)
         for (index, sample) in samples.enumerated() where job == nil || sample.jobID == job {
@@ -92,59 +168,5 @@ struct PendingWrites {
             encoded.append(row)
         }
         return encoded
-    }
-
-    /// What a background checkpoint handed to the store, until the store confirms it: kept
-    /// whole, so that a failed write takes it all back in front of what came since.
-    struct InFlight {
-        var newJobs: [StoredJob]
-        var samples: [JobSample]
-        var endedJobs: [String: (StoredJob, JobTotals)]
-        var jobRows: [StoredJob]
-    }
-
-    private(set) var inFlight: InFlight?
-
-    /// An ended job the store may not hold yet: pending, or handed over and not confirmed.
-    func endedJob(_ id: String) -> (StoredJob, JobTotals)? { endedJobs[id] ?? inFlight?.endedJobs[id] }
-
-    /// Every such job.
-    var unconfirmedEndedJobs: [String: (StoredJob, JobTotals)] {
-        guard let inFlight else { return endedJobs }
-        return inFlight.endedJobs.merging(endedJobs) { _, newer in newer }
-    }
-
-    /// Hands everything over to a background write (`samples`: `encodedSamples()`, as the
-    /// batch holds them); pending starts empty.
-    mutating func handOver(samples encoded: [JobSample]) {
-        inFlight = InFlight(newJobs: newJobs, samples: encoded, endedJobs: endedJobs, jobRows: jobRows)
-        saved()
-    }
-
-    /// The background write saved what was handed over.
-    mutating func handedOverSaved() { inFlight = nil }
-
-    /// The background write failed: what was handed over is pending again, oldest first, and
-    /// the next checkpoint saves it with the rest.
-    mutating func handedOverFailed() {
-        guard let back = inFlight else { return }
-        inFlight = nil
-        newJobs = back.newJobs + newJobs
-        jobRows = back.jobRows + jobRows
-        endedJobs = back.endedJobs.merging(endedJobs) { _, newer in newer }
-        // Their per-domain energy is already text (`encodedSamples`): no entries of their own.
-        samples.insert(contentsOf: back.samples, at: 0)
-        entryEnds.insert(contentsOf: repeatElement(0, count: back.samples.count), at: 0)
-    }
-
-    /// The store took everything.
-    mutating func saved() {
-        newJobs.removeAll()
-        samples.removeAll(keepingCapacity: true)
-        entryKeys.removeAll(keepingCapacity: true)
-        entryMicrojoules.removeAll(keepingCapacity: true)
-        entryEnds.removeAll(keepingCapacity: true)
-        jobRows.removeAll()
-        endedJobs.removeAll()
     }
 }

@@ -30,11 +30,19 @@ extension Sampler {
     /// running when the next is due makes that one wait for a later tick.
     func checkpointInBackground() {
         collectBackgroundWrite(waiting: false)
-        guard backgroundWrite == nil, let (store, batch) = prepareCheckpoint() else { return }
+        guard backgroundWrite == nil, let (store, batch) = prepareCheckpoint(encoding: false) else { return }
         let write = BackgroundWrite()
         backgroundWrite = write
-        pending.handOver(samples: batch.samples)
-        store.saveInBackground(batch) { result in write.finish(result) }
+        let samples = pending.raw
+        let (zones, domains) = (meters.savedReadings, checkpointDomains)
+        pending.handOver(samples: samples)
+        // The text (samples' per-domain energy, the counters and the ledger as JSON) is written
+        // on the writer's queue: the sampler's thread only hands the numbers over.
+        store.saveInBackground(batch) { batch in
+            batch.samples = samples.encoded()
+            batch.checkpoint.zonesJSON = Self.json(zones)
+            batch.checkpoint.domainsJSON = Self.json(domains)
+        } completion: { result in write.finish(result) }
     }
 
     /// Takes in the outcome of the background write, if it has finished (or once it has, when
@@ -54,8 +62,9 @@ extension Sampler {
     }
 
     /// The batch of a checkpoint now, with each running job's per-domain and temperature
-    /// figures written into its totals; nil without a usable store (the failure noted).
-    private func prepareCheckpoint() -> (JobStore, CheckpointBatch)? {
+    /// figures written into its totals; nil without a usable store (the failure noted). Not
+    /// `encoding`: its samples, counters and ledger are left for the writer to fill in.
+    private func prepareCheckpoint(encoding: Bool = true) -> (JobStore, CheckpointBatch)? {
         lastCheckpoint = clock.monotonicNanoseconds()
         guard let store else { return nil }
         do {
@@ -74,14 +83,15 @@ extension Sampler {
         }
         let checkpoint = Checkpoint(
             bootID: bootID, wallTime: lastWall, ledgerSince: ledger.since, monotonicNanoseconds: Int64(lastMonotonic),
-            zonesJSON: Self.json(meters.savedReadings), busyMicroseconds: Int64(lastBusyMicroseconds),
+            zonesJSON: encoding ? Self.json(meters.savedReadings) : "", busyMicroseconds: Int64(lastBusyMicroseconds),
             systemMicrojoules: Int64(ledger.systemTotal), idleMicrojoules: Int64(ledger.idleTotal), source: lastSource,
-            domainsJSON: Self.json(checkpointDomains))
+            domainsJSON: encoding ? Self.json(checkpointDomains) : "")
         let totals = active.values.map(\.totals) + pending.endedJobs.values.map(\.1)
         return (
             store,
             CheckpointBatch(
-                checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: pending.encodedSamples(), endedJobs: pending.jobRows)
+                checkpoint: checkpoint, newJobs: pending.newJobs, totals: totals, samples: encoding ? pending.encodedSamples() : [],
+                endedJobs: pending.jobRows)
         )
     }
 

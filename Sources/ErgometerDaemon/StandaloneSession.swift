@@ -41,10 +41,10 @@ public final class StandaloneSession: Sendable {
         logger.logLevel = .critical  // the server's own shutdown notes are not the user's business
         let configuration = await sampler.configuration
         let (running, signalRunning) = AsyncStream<Void>.makeStream()
-        let application = Application(
-            router: ControlRoutes.router(sampler: sampler, logger: logger),
+        let application = HTTPService(
+            responder: ControlRoutes.router(sampler: sampler, logger: logger).buildResponder(),
             server: ControlServer.server(configuration: configuration, logger: logger),
-            configuration: .init(address: .unixDomainSocket(path: path), serverName: "ergo"),
+            address: .unixDomainSocket(path: path), serverName: "ergo",
             onServerRunning: { _ in signalRunning.finish() }, logger: logger)
         unlink(path)
         let server = Task {

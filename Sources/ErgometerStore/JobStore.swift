@@ -280,9 +280,16 @@ public final class JobStore: Sendable {
 
     /// Saves a batch on the store's writer queue, atomically, and returns at once; `completion`
     /// hears how it went, on that queue. Writes run one at a time, in the order they were asked.
-    public func saveInBackground(_ batch: CheckpointBatch, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+    public func saveInBackground(
+        _ batch: CheckpointBatch, preparing prepare: @escaping @Sendable (inout CheckpointBatch) -> Void = { _ in },
+        completion: @escaping @Sendable (Result<Void, StoreError>) -> Void
+    ) {
         let path = path
-        pool.asyncWrite({ db in try Self.write(batch, into: db) }) { _, result in
+        pool.asyncWrite({ db in
+            var batch = batch
+            prepare(&batch)
+            try Self.write(batch, into: db)
+        }) { _, result in
             completion(result.mapError { StoreError.failed(path: path, underlying: $0) })
         }
     }

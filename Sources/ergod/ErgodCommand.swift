@@ -84,10 +84,10 @@ struct Ergod: AsyncParsableCommand {
         // checkpoint's counter readings were restored would count the gap twice.
         await sampler.restore()
         let socketPath = configuration.socketPath
-        let application = Application(
-            router: ControlRoutes.router(sampler: sampler, logger: logger),
+        let application = HTTPService(
+            responder: ControlRoutes.router(sampler: sampler, logger: logger).buildResponder(),
             server: ControlServer.server(configuration: configuration, logger: logger),
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ergod"),
+            address: .unixDomainSocket(path: socketPath), serverName: "ergod",
             onServerRunning: { _ in
                 chmod(socketPath, 0o666)  // every user may ask: the peer's uid (SO_PEERCRED) decides what they see
                 logger.info("ergod ready", metadata: ["ergometer.socket": "\(socketPath)"])
@@ -108,9 +108,9 @@ struct Ergod: AsyncParsableCommand {
             if !address.isLoopback {
                 logger.warning("/metrics listens beyond loopback: anyone who can reach it sees job names and users", metadata: ["ergometer.listen": "\(address)"])
             }
-            services.append(Application(
-                router: MetricsRoutes.router(sampler: sampler),
-                configuration: .init(address: .hostname(address.host, port: address.port), serverName: "ergod"),
+            services.append(HTTPService(
+                responder: MetricsRoutes.router(sampler: sampler).buildResponder(),
+                address: .hostname(address.host, port: address.port), serverName: "ergod",
                 onServerRunning: { channel in
                     logger.info("metrics listening", metadata: ["ergometer.listen": "\(channel.localAddress.map { "\($0)" } ?? "\(address)")"])
                 },

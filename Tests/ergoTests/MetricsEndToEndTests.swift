@@ -44,6 +44,36 @@ extension LoadSensitiveSuites {
             }
         }
 
+        /// Both servers (/metrics and the control socket) say who they are and when, the date
+        /// made per response (no cache that wakes every second): read by Foundation's own
+        /// RFC 1123 parser, within seconds of now, and a second later a second later.
+        @Test func bothServersSayTheirNameAndTheCurrentDate() throws {
+            let metered = try MeteredDaemon(metrics: "")
+            let parser = DateFormatter()
+            parser.locale = Locale(identifier: "en_US_POSIX")
+            parser.timeZone = TimeZone(identifier: "GMT")
+            parser.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            func headers(_ arguments: [String]) throws -> (date: Date, server: String?) {
+                let result = try ProcessResult.run("/usr/bin/curl", ["-sS", "--max-time", "10", "-o", "/dev/null", "-D", "-"] + arguments)
+                #expect(result.status == 0, "\(result.standardError)")
+                var fields: [String: String] = [:]
+                for line in result.standardOutput.split(whereSeparator: \.isNewline) {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
+                let date = try #require(fields["date"].flatMap(parser.date(from:)), "\(result.standardOutput)")
+                return (date, fields["server"])
+            }
+            for arguments in [[metered.url], ["--unix-socket", metered.daemon.socket, "http://ergod/v1/health"]] {
+                let first = try headers(arguments)
+                #expect(first.server == "ergod")
+                #expect(abs(first.date.timeIntervalSinceNow) < 5, "\(first.date)")
+                usleep(1_100_000)
+                let later = try headers(arguments)
+                #expect(later.date.timeIntervalSince(first.date) >= 1, "\(first.date) then \(later.date)")
+            }
+        }
+
         @Test func promtoolFindsNothingAndEndedJobsLeaveAfterTheGrace() throws {
             let metered = try MeteredDaemon(metrics: "ended_job_grace_seconds = 2")
             let (daemon, url) = (metered.daemon, metered.url)

@@ -28,6 +28,7 @@ public final class SoakBox {
 
     /// A running job's CPU counter.
     struct Counter {
+        var key: String
         var file: MappedValue
         var microseconds: UInt64
         var folder: String
@@ -35,7 +36,9 @@ public final class SoakBox {
     }
 
     private var zones: [Zone] = []
-    private var counters: [String: Counter] = [:]
+    /// The running jobs' counters, in an array the tick walks, and where each job's is.
+    private var counters: [Counter] = []
+    private var counterIndex: [String: Int] = [:]
     /// Energy the zones gained since the box was made, µJ: what any meter should read.
     public private(set) var drawnMicrojoules: UInt64 = 0
 
@@ -82,11 +85,9 @@ public final class SoakBox {
             zones[index].file.write(zones[index].value)
         }
         let cpu = UInt64(seconds * 1e6)
-        var index = counters.startIndex
-        while index != counters.endIndex {
-            counters.values[index].microseconds += cpu
-            counters.values[index].file.write(counters.values[index].microseconds)
-            counters.formIndex(after: &index)
+        for index in counters.indices {
+            counters[index].microseconds += cpu
+            counters[index].file.write(counters[index].microseconds)
         }
     }
 
@@ -114,7 +115,11 @@ public final class SoakBox {
     /// The job's processes are gone and its cgroup removed (a finished Slurm job, an `ergo run`
     /// that ended or was killed): what the kernel shows once it rmdir'ed the folder.
     public func removeJob(key: String) {
-        guard let counter = counters.removeValue(forKey: key) else { return }
+        guard let index = counterIndex.removeValue(forKey: key) else { return }
+        let counter = counters[index]
+        counters.swapAt(index, counters.count - 1)
+        counters.removeLast()
+        if index < counters.count { counterIndex[counters[index].key] = index }
         try? FileManager.default.removeItem(atPath: counter.folder)
         try? FileManager.default.removeItem(atPath: counter.process)
     }
@@ -133,7 +138,13 @@ public final class SoakBox {
     private func startCounter(key: String, file: String, folder: String, process: String) throws {
         let mapped = try MappedValue(path: file, prefix: "usage_usec ")
         mapped.write(0)
-        counters[key] = Counter(file: mapped, microseconds: 0, folder: folder, process: process)
+        let counter = Counter(key: key, file: mapped, microseconds: 0, folder: folder, process: process)
+        if let index = counterIndex[key] {
+            counters[index] = counter
+        } else {
+            counterIndex[key] = counters.count
+            counters.append(counter)
+        }
     }
 
     deinit {
