@@ -278,8 +278,9 @@ public final class JobStore: Sendable {
         try write { db in try Self.write(batch, into: db) }
     }
 
-    /// Saves a batch on the store's writer queue, atomically, and returns at once; `completion`
-    /// hears how it went, on that queue. Writes run one at a time, in the order they were asked.
+    /// Saves a batch on the store's writer queue, atomically, and returns at once; `prepare`
+    /// finishes the batch there first (work the caller's thread need not do), `completion` hears
+    /// how it went, on that queue. Writes run one at a time, in the order they were asked.
     public func saveInBackground(
         _ batch: CheckpointBatch, preparing prepare: @escaping @Sendable (inout CheckpointBatch) -> Void = { _ in },
         completion: @escaping @Sendable (Result<Void, StoreError>) -> Void
