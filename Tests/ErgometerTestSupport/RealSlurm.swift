@@ -7,7 +7,9 @@ import Glibc
 /// Debian's Slurm on this machine, one node (`hostname -s`), cgroup v1 (`cgroup.conf`
 /// `CgroupPlugin=cgroup/v1`): munged (started if it is not running), slurmctld and slurmd, with
 /// their own state, spool, ports and cluster name per test run (slurmctld refuses a state
-/// folder written under another cluster name). Stopped by their pid files.
+/// folder written under another cluster name). Cores are the only consumable (`CR_Core`): with
+/// memory consumable too, and no memory configured, each job is given the whole node's and the
+/// jobs of a test run one after the other. Stopped by their pid files.
 public final class RealSlurm: @unchecked Sendable {
     public let directory: String
     public let configPath: String
@@ -31,6 +33,7 @@ public final class RealSlurm: @unchecked Sendable {
             TaskPlugin=task/cgroup
             JobAcctGatherType=jobacct_gather/cgroup
             SelectType=select/cons_tres
+            SelectTypeParameters=CR_Core
             StateSaveLocation=\(directory)/state
             SlurmdSpoolDir=\(directory)/spool
             SlurmctldPidFile=\(directory)/slurmctld.pid
