@@ -34,10 +34,11 @@ public enum TemperatureStatisticsJSON {
 
         public init(entries: Int) { bytes.reserveCapacity(1 + entries * 64) }
 
-        /// `"key":[values…]`, left out unless every value is finite.
+        /// `"key":[values…]`, left out unless every value is finite (entries restored from the
+        /// store, rare: the key is quoted here).
         public mutating func append(_ key: String, _ values: some Collection<Double>) {
             guard values.allSatisfy(\.isFinite) else { return }
-            appendKey(key)
+            begin(Key(key))
             for (index, value) in values.enumerated() { appendNumber(value, first: index == 0) }
             bytes.append(UInt8(ascii: "]"))
         }
@@ -45,24 +46,22 @@ public enum TemperatureStatisticsJSON {
         /// `"key":[sum,count,max]`, left out unless all three are finite.
         public mutating func append(_ key: Key, sum: Double, count: Double, max: Double) {
             guard sum.isFinite, count.isFinite, max.isFinite else { return }
-            if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: key.quoted)
-            bytes.append(UInt8(ascii: ":"))
-            bytes.append(UInt8(ascii: "["))
+            begin(key)
             appendNumber(sum, first: true)
             appendNumber(count, first: false)
             appendNumber(max, first: false)
             bytes.append(UInt8(ascii: "]"))
         }
 
-        public var text: String { String(decoding: bytes + [UInt8(ascii: "}")], as: UTF8.self) }
-
-        private mutating func appendKey(_ key: String) {
+        /// `,"key":[` (no comma before the first entry).
+        private mutating func begin(_ key: Key) {
             if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-            appendQuoted(key, to: &bytes)
+            bytes.append(contentsOf: key.quoted)
             bytes.append(UInt8(ascii: ":"))
             bytes.append(UInt8(ascii: "["))
         }
+
+        public var text: String { String(decoding: bytes + [UInt8(ascii: "}")], as: UTF8.self) }
 
         private mutating func appendNumber(_ value: Double, first: Bool) {
             if !first { bytes.append(UInt8(ascii: ",")) }
