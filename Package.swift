@@ -44,10 +44,12 @@ let package = Package(
         .target(name: "CFreeMemory"),
         // statfs(2)'s file-system type, which Glibc's module does not export (KernelFileSystem).
         .target(name: "CFileSystemType"),
+        // getdents64(2), which Glibc's module does not export either (KeptOpenDirectory).
+        .target(name: "CDirectoryEntries"),
         .target(name: "ErgometerCore", swiftSettings: strictSwift),
         .target(
             name: "ErgometerProbes",
-            dependencies: ["ErgometerCore", "CSensors", "CPCI", "CNVML", "CFileSystemType"],
+            dependencies: ["ErgometerCore", "CSensors", "CPCI", "CNVML", "CFileSystemType", "CDirectoryEntries"],
             swiftSettings: strictSwift
         ),
         .target(name: "ErgometerWire", swiftSettings: strictSwift),

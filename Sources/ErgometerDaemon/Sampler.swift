@@ -38,6 +38,11 @@ public actor Sampler {
     var discoveryMemos: [SchedulerCgroupScan.Memo] = []
     /// Schedulers' jobs a limit kept out, said once each.
     var discoveryRefused: Set<String> = []
+    /// Counts every job admitted, restored or finished: discovery compares its scans with the
+    /// running jobs again only after a change of either.
+    var runningJobsChanges: UInt64 = 0
+    /// `runningJobsChanges` when the last comparison left nothing to try again; nil when it did.
+    var discoverySettled: UInt64?
     /// Running jobs inside a scheduler's job (their CPU is taken out of it each tick).
     var nestedJobs = 0
     let hardware: String

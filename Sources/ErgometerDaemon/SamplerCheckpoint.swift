@@ -161,6 +161,7 @@ extension Sampler {
                 restored.measuredSeconds = max(saved.wallTime - job.started, 0)
                 restored.intensitySeconds = totals.intensityGramsPerKWh * restored.measuredSeconds
                 active[job.id] = restored
+                runningJobsChanges &+= 1
             }
             // Which jobs run inside a scheduler's job is seen again from where their processes are.
             for key in Array(active.keys) where active[key]?.stored.scheduler == nil {

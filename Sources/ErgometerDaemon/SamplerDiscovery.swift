@@ -15,11 +15,20 @@ extension Sampler {
 
     /// One scan: each scheduler's job not yet measured is admitted once it holds a process (an
     /// empty folder is a job not yet started, or over); each measured one whose folder is gone
-    /// ends. A job found again after a restart is the job the store already has.
+    /// ends. A job found again after a restart is the job the store already has. When no folder
+    /// changed since a scan that left nothing to try again, and no job started or ended since,
+    /// the scan's jobs are those measured already: the listings are all it costs.
     func discoverJobs() {
         var found: [SchedulerCgroupScan.Found] = []
+        var changed = false
         if discoveryMemos.count != discoveryScans.count { discoveryMemos = discoveryScans.map { _ in SchedulerCgroupScan.Memo() } }
-        for index in discoveryScans.indices { found += discoveryScans[index].scan(memo: &discoveryMemos[index]).found }
+        for index in discoveryScans.indices {
+            let outcome = discoveryScans[index].scan(memo: &discoveryMemos[index])
+            found += outcome.found
+            changed = changed || outcome.changed
+        }
+        if !changed, discoverySettled == runningJobsChanges { return }
+        var settled = true
         var known: [DiscoveredFolder: String] = [:]  // the schedulers' jobs running → job id
         known.reserveCapacity(active.count)
         var index = active.startIndex
@@ -41,10 +50,13 @@ extension Sampler {
         // Not listed (what is left in `known`): gone, if its folder really is (a listing that
         // failed, out of descriptors, is no end).
         for id in known.values {
-            if let tracking = active[id]?.tracking, cgroupFolder(of: tracking)?.isEmptyOrGone ?? true { endGone(id) }
+            if let tracking = active[id]?.tracking, cgroupFolder(of: tracking)?.isEmptyOrGone ?? true { endGone(id) } else { settled = false }
         }
-        for job in new { admitDiscovered(job) }
+        for job in new {
+            if !admitDiscovered(job) { settled = false }  // not started yet, or no room: the next scan tries again
+        }
         if !discoveryRefused.isEmpty { discoveryRefused.formIntersection(found.map(\.path)) }  // gone ones forgotten
+        discoverySettled = settled ? runningJobsChanges : nil
     }
 
     /// A scheduler's job folder: its hierarchy and path there.
@@ -55,22 +67,23 @@ extension Sampler {
 
     /// Admits one scheduler's job: its name (a Slurm job's `SLURM_JOB_NAME` from the first of
     /// its processes that has it), its owner (the path's uid, else its first process's), label
-    /// `scheduler`, measured by its cgroup's counter from now.
-    private func admitDiscovered(_ job: SchedulerCgroupScan.Found) {
+    /// `scheduler`, measured by its cgroup's counter from now. False when a later scan should
+    /// try it again (no process in it yet, no room, a failure).
+    private func admitDiscovered(_ job: SchedulerCgroupScan.Found) -> Bool {
         let folder: SchedulerCgroupFolder
         let tracking: ActiveJob.Tracking
         switch job.hierarchy {
         case .unified:
-            guard let cgroups else { return }
+            guard let cgroups else { return true }  // no scan of a hierarchy without its accounting
             folder = SchedulerCgroupFolder(directory: cgroups.hierarchy.directory(of: job.path), hierarchy: .unified)
             tracking = .cgroup(job.path)
         case .cpuacct:
-            guard let cgroupsV1 else { return }
+            guard let cgroupsV1 else { return true }
             folder = SchedulerCgroupFolder(directory: cgroupsV1.directory(of: job.path), hierarchy: .cpuacct)
             tracking = .cgroupV1(job.path)
         }
         let pids = folder.processes(limit: 64)
-        guard let first = pids.first else { return }
+        guard let first = pids.first else { return false }
         let identity = job.identity
         let uid = identity.uid ?? Self.realUID(of: first, procfs: procfs) ?? 0
         do {
@@ -80,7 +93,7 @@ extension Sampler {
             if discoveryRefused.insert(job.path).inserted {
                 logger.warning("a scheduler's job is not measured: a job limit is reached", metadata: ["ergometer.cgroup": "\(job.path)", "ergometer.reason": "\(error)"])
             }
-            return
+            return false
         }
         discoveryRefused.remove(job.path)
         var name = identity.defaultName
@@ -98,8 +111,10 @@ extension Sampler {
             scheduler: identity.scheduler, enclosingJob: nil)
         do {
             _ = try admit(id: takeJobNumber(), admission)
+            return true
         } catch {
             logger.warning("a scheduler's job could not be admitted", metadata: ["ergometer.cgroup": "\(job.path)", "ergometer.reason": "\(error)"])
+            return false
         }
     }
 }

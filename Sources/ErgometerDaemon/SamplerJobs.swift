@@ -119,6 +119,7 @@ extension Sampler {
             job.observeGPUUse(DRMUsageReader(procfs: procfs).usage(of: processes(of: job)), domains: meters.domains, drm: meters.hwmonDomains)
         }
         active[id] = job
+        runningJobsChanges &+= 1
         if admission.enclosingJob != nil { nestedJobs += 1 }
         gpuProcessJobs.jobsChanged()  // a process may now be in this job
         temperaturesDue = true  // the new job gets a reading on its first tick
@@ -148,8 +149,10 @@ extension Sampler {
         guard caller.mayAccess(jobOwnedBy: job.stored.uid) else { throw ControlFailure(.forbidden, "job \(id) belongs to another user") }
         tick()
         finish(id: id, exitStatus: exitStatus)
+        // The report from the ended job as the checkpoint saves it (no query of the store after).
+        let report = try report(id: id, for: caller)
         checkpoint()
-        return try report(id: id, for: caller)
+        return report
     }
 
     /// Refuses a job beyond `control.max_active_jobs` in all, or beyond
@@ -170,6 +173,7 @@ extension Sampler {
 
     func finish(id: String, exitStatus: Int32?) {
         guard var job = active.removeValue(forKey: id) else { return }
+        runningJobsChanges &+= 1
         if job.enclosingJob != nil { nestedJobs -= 1 }
         gpuProcessJobs.jobsChanged()
         job.cpuStat?.close()

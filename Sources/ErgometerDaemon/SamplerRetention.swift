@@ -21,16 +21,23 @@ extension Sampler {
         let wall = lastWall
         let since = ledger.since
         pruneTask = Task.detached { [weak self] in
-            let outcome: Result<StorePrune, StoreError>
-            do throws(StoreError) {
-                outcome = .success(try store.prune(retention: retention, now: wall, ledgerSince: since))
-            } catch {
-                outcome = .failure(error)
+            // On a utility thread, as the store's other writes: behind the tick, and off the
+            // cooperative pool, whose few threads must not wait for SQLite.
+            let outcome = await withCheckedContinuation { (done: CheckedContinuation<Result<StorePrune, StoreError>, Never>) in
+                DispatchQueue.global(qos: .utility).async {
+                    let outcome: Result<StorePrune, StoreError>
+                    do throws(StoreError) {
+                        outcome = .success(try store.prune(retention: retention, now: wall, ledgerSince: since))
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    // Memory freed since the last prune (its rows, the checkpoints' batches) goes
+                    // back to the system: without this, glibc keeps it in each thread's arena, and a
+                    // daemon running for months grows by what it once needed at most.
+                    _ = ergo_release_free_memory()
+                    done.resume(returning: outcome)
+                }
             }
-            // Memory freed since the last prune (its rows, the checkpoints' batches) goes back
-            // to the system: without this, glibc keeps it in each thread's arena, and a daemon
-            // running for months grows by what it once needed at most, not by what it needs.
-            _ = ergo_release_free_memory()
             await self?.pruned(outcome)
         }
     }

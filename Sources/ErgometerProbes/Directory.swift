@@ -24,20 +24,10 @@ enum Directory {
     /// Names of the directories in a directory, in the order the file system lists them, told
     /// apart by the entry's type (cgroupfs and sysfs give it) without a stat each.
     static func subdirectories(_ path: String) -> Result<[String], FileReadError> {
-        guard let dir = opendir(path) else { return .failure(FileReadError(path: path, errno: errno)) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let type = entry.pointee.d_type
-            guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            guard name != "." && name != ".." else { continue }
-            if type == UInt8(DT_UNKNOWN) && !isDirectory(path + "/" + name) { continue }
-            names.append(name)
+        KeptOpenDirectory(path: path).subdirectories().map { listing in
+            guard case .changed(let names) = listing else { return [] }  // a first listing always is
+            return names
         }
-        return .success(names)
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -27,63 +27,83 @@ public struct SchedulerCgroupScan: Sendable {
         self.rules = rules
     }
 
-    /// What a scan found in each folder it listed, so that the next one classifies again only
-    /// the folders whose entries changed (a Slurm node's `slurmstepd.scope` changes a few times
-    /// an hour; every scan lists it).
+    /// The folders a scan lists, kept open between scans (`KeptOpenDirectory`), with what it
+    /// found in each, so that the next scan classifies again only the folders whose entries
+    /// changed (a Slurm node's `slurmstepd.scope` changes a few times an hour; every scan lists
+    /// it). One descriptor per folder descended into: the root, the slices, the schedulers'
+    /// parents.
     public struct Memo: Sendable {
         fileprivate struct Folder: Sendable {
-            var names: [String]
-            var found: [Found]
-            var descend: [(relative: String, components: [Substring])]
+            var directory: KeptOpenDirectory
+            var found: [Found] = []
+            var descend: [(relative: String, components: [Substring])] = []
+            /// The scan that last listed it (folders no scan reaches any more are let go).
+            var scan = 0
         }
 
         fileprivate var folders: [String: Folder] = [:]
+        fileprivate var scans = 0
 
         public init() {}
     }
 
-    /// The jobs found now, and how many folders were listed (a folder that vanished while it was
-    /// walked is passed over: cgroups come and go).
-    public func scan() -> (found: [Found], foldersListed: Int) {
+    /// What a scan found: the jobs, how many folders it listed, and whether anything differs
+    /// from the scan before with the same memo (a folder's entries, a folder that could not be
+    /// listed, one no longer reached); always true without a memo.
+    public struct Outcome: Sendable {
+        public var found: [Found] = []
+        public var foldersListed = 0
+        public var changed = false
+    }
+
+    /// The jobs found now (a folder that vanished while it was walked is passed over: cgroups
+    /// come and go).
+    public func scan() -> Outcome {
         var memo = Memo()
         return scan(memo: &memo)
     }
 
-    /// As `scan()`, reusing what `memo` holds for a folder whose entries are the same names in
-    /// the same order; `memo` then holds this scan's folders (those gone are forgotten).
-    public func scan(memo: inout Memo) -> (found: [Found], foldersListed: Int) {
-        var found: [Found] = []
-        var listed = 0
-        var seen = Memo()
-        seen.folders.reserveCapacity(memo.folders.count)
+    /// As `scan()`, listing the folders `memo` keeps open again and reusing what it holds for a
+    /// folder whose entries are the same; `memo` then holds this scan's folders.
+    public func scan(memo: inout Memo) -> Outcome {
+        var outcome = Outcome()
+        memo.scans += 1
         var pending: [(relative: String, components: [Substring])] = [("", [])]
         while let (relative, parents) = pending.popLast() {
-            guard case .success(let names) = Directory.subdirectories(relative.isEmpty ? mountPoint : mountPoint + relative) else { continue }
-            listed += 1
-            if let folder = memo.folders[relative], folder.names == names {
-                found += folder.found
-                pending += folder.descend
-                seen.folders[relative] = folder
+            var folder = memo.folders[relative] ?? Memo.Folder(directory: KeptOpenDirectory(path: relative.isEmpty ? mountPoint : mountPoint + relative))
+            folder.scan = memo.scans
+            switch folder.directory.subdirectories() {
+            case .failure:
+                if memo.folders.removeValue(forKey: relative) != nil { outcome.changed = true }
                 continue
-            }
-            var folder = Memo.Folder(names: names, found: [], descend: [])
-            var components = parents  // the folder's path, then each entry's in turn in the last place
-            components.reserveCapacity(parents.count + 1)
-            for name in names {
-                components.append(name[...])
-                defer { components.removeLast() }
-                switch rules.classify(components) {
-                case .job(let identity): folder.found.append(Found(hierarchy: hierarchy, path: relative + "/" + name, identity: identity))
-                case .descend: folder.descend.append((relative + "/" + name, components))
-                case .skip: break
+            case .success(.unchanged):
+                break
+            case .success(.changed(let names)):
+                outcome.changed = true
+                folder.found.removeAll()
+                folder.descend.removeAll()
+                var components = parents  // the folder's path, then each entry's in turn in the last place
+                components.reserveCapacity(parents.count + 1)
+                for name in names {
+                    components.append(name[...])
+                    defer { components.removeLast() }
+                    switch rules.classify(components) {
+                    case .job(let identity): folder.found.append(Found(hierarchy: hierarchy, path: relative + "/" + name, identity: identity))
+                    case .descend: folder.descend.append((relative + "/" + name, components))
+                    case .skip: break
+                    }
                 }
             }
-            found += folder.found
+            outcome.foldersListed += 1
+            outcome.found += folder.found
             pending += folder.descend
-            seen.folders[relative] = folder
+            memo.folders[relative] = folder
         }
-        memo = seen
-        return (found, listed)
+        if memo.folders.count != outcome.foldersListed {  // folders no longer reached: let go
+            memo.folders = memo.folders.filter { $0.value.scan == memo.scans }
+            outcome.changed = true
+        }
+        return outcome
     }
 }
 

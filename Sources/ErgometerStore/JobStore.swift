@@ -1,4 +1,5 @@
 import ErgometerCore
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -41,6 +42,11 @@ public final class JobStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 16777216; PRAGMA cache_size = -2048")
         }
         configuration.maximumReaderCount = 1
+        // Writes (checkpoints, prunes) are background work beside the tick: GRDB's default
+        // quality of service, user-initiated, runs them at nice -2 on Linux, ahead of the
+        // sampler (nice 0), so on a busy box a checkpoint would delay the tick. At utility they
+        // yield to it; reads (a user's `ergo` query) keep the default.
+        configuration.writeTargetQueue = DispatchQueue(label: "ergometer.store.writes", qos: .utility)
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         // A store of an earlier version is rewritten once so that it can shrink; without the

@@ -228,6 +228,30 @@ struct DiscoveryTests {
         let report = try await second.report(id: id)
         #expect(report.ended == nil && report.cpuSeconds > 0.1, "the burn while ergod was down: \(report.cpuSeconds) CPU-s")
     }
+    /// A Slurm job's folder made before its process (slurmstepd makes the step, then moves the
+    /// task in): no job while it is empty, and measured once its process is there, though no
+    /// folder any scan lists changed in between (the scans that find nothing new skip the rest).
+    @Test func aJobWhoseProcessComesAfterItsFolderIsMeasuredWhenItComes() async throws {
+        let root = try Fixtures.scratchCopy(of: "intel-1s")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folders = Folders(mount: try Self.unifiedMount())
+        let burner = try Burner(loops: 1)
+        defer { burner.stop() }
+        let task = "/system.slice/slurmstepd.scope/job_720/step_batch/user/task_0"
+        try folders.make(task)
+        let (sampler, _) = try sampler(root: root)
+        await sampler.restore()
+        let caller = SamplerFaultTests.Bench.caller
+        for _ in 0..<6 {  // six scans of the empty job
+            try await Task.sleep(nanoseconds: 60_000_000)
+            await sampler.tick()
+        }
+        #expect(await sampler.jobs(all: true, caller: caller).isEmpty)
+        try "\(burner.pid)\n".write(toFile: folders.mount + task + "/cgroup.procs", atomically: false, encoding: .utf8)
+        try await tick(sampler) { await sampler.jobs(all: true, caller: caller).contains { $0.jobID == "720" } }
+        let jobs = await sampler.jobs(all: true, caller: caller)
+        #expect(jobs.map(\.jobID) == ["720"] && jobs.first?.ended == nil, "\(jobs.map(\.jobID))")
+    }
     /// At the job limit a scheduler's job is left unmeasured, said once however many scans see
     /// it, and measured once there is room.
     @Test func aJobOverTheLimitIsSaidOnceAndAdmittedWhenThereIsRoom() async throws {

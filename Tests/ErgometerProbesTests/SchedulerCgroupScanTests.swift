@@ -5,7 +5,8 @@ import Foundation
 import Testing
 
 /// A scan that reuses its memo (ergod's, every two seconds) finds what a scan from nothing
-/// finds, as a Slurm node's and a container host's cgroups come and go between scans.
+/// finds, as a Slurm node's and a container host's cgroups come and go between scans, and says
+/// whether anything changed since the scan before.
 struct SchedulerCgroupScanTests {
     let rules = SchedulerCgroupRules(systemdUnits: ["train-*.service"])
 
@@ -39,15 +40,19 @@ struct SchedulerCgroupScanTests {
             ("nothing changed again", {}),
         ]
         var counts: [Int] = []
+        var changes: [Bool] = []
         for (step, change) in steps {
             try change()
             let kept = scan.scan(memo: &memo)
             let fresh = scan.scan()
             #expect(kept.found == fresh.found, "\(step)")
             #expect(kept.foldersListed == fresh.foldersListed, "\(step)")
+            #expect(fresh.changed, "\(step): a scan from nothing is a change")
             counts.append(kept.found.count)
+            changes.append(kept.changed)
         }
         #expect(counts == [3, 3, 3, 5, 6, 3, 3])
+        #expect(changes == [true, false, true, true, true, true, false])
         let last = scan.scan(memo: &memo).found.map(\.path).sorted()
         #expect(last == [docker, kubernetes, "/system.slice/train-bert.service"].sorted())
     }

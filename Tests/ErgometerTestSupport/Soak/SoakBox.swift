@@ -95,8 +95,8 @@ public final class SoakBox {
     /// the cgroup ergod will move it into.
     public func prepareRegisteredJob(id: String, pid: Int32) throws {
         let folder = cgroupRoot + "/ergometer/job-\(id)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: folder + "/cgroup.procs", contents: nil)
+        try Self.makeFolder(folder)
+        try Self.write("", to: folder + "/cgroup.procs")
         let process = try makeProcess(pid, cgroup: "/", environment: "")
         try startCounter(key: "run-\(id)", file: folder + "/cpu.stat", folder: folder, process: process)
     }
@@ -105,9 +105,9 @@ public final class SoakBox {
     /// folder holding the process, and the job's CPU counter.
     public func startSlurmJob(number: Int, pid: Int32) throws {
         let folder = cgroupRoot + "/system.slice/slurmstepd.scope/job_\(number)"
-        try FileManager.default.createDirectory(atPath: folder + "/step_batch/task_0", withIntermediateDirectories: true)
-        try "\(pid)\n".write(toFile: folder + "/step_batch/task_0/cgroup.procs", atomically: false, encoding: .utf8)
-        try "populated 1\nfrozen 0\n".write(toFile: folder + "/cgroup.events", atomically: false, encoding: .utf8)
+        for path in [folder, folder + "/step_batch", folder + "/step_batch/task_0"] { try Self.makeFolder(path) }
+        try Self.write("\(pid)\n", to: folder + "/step_batch/task_0/cgroup.procs")
+        try Self.write("populated 1\nfrozen 0\n", to: folder + "/cgroup.events")
         let process = try makeProcess(pid, cgroup: "/system.slice/slurmstepd.scope/job_\(number)/step_batch/task_0", environment: "SLURM_JOB_NAME=soak-\(number)\0")
         try startCounter(key: "slurm-\(number)", file: folder + "/cpu.stat", folder: folder, process: process)
     }
@@ -120,19 +120,49 @@ public final class SoakBox {
         counters.swapAt(index, counters.count - 1)
         counters.removeLast()
         if index < counters.count { counterIndex[counters[index].key] = index }
-        try? FileManager.default.removeItem(atPath: counter.folder)
-        try? FileManager.default.removeItem(atPath: counter.process)
+        Self.removeTree(counter.folder)
+        Self.removeTree(counter.process)
     }
 
     public var runningJobs: Int { counters.count }
 
     private func makeProcess(_ pid: Int32, cgroup: String, environment: String) throws -> String {
         let folder = procfs + "/\(pid)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try "Name:\tsoak\nUid:\t0\t0\t0\t0\n".write(toFile: folder + "/status", atomically: false, encoding: .utf8)
-        try "0::\(cgroup)\n".write(toFile: folder + "/cgroup", atomically: false, encoding: .utf8)
-        try environment.write(toFile: folder + "/environ", atomically: false, encoding: .utf8)
+        try Self.makeFolder(folder)
+        try Self.write("Name:\tsoak\nUid:\t0\t0\t0\t0\n", to: folder + "/status")
+        try Self.write("0::\(cgroup)\n", to: folder + "/cgroup")
+        try Self.write(environment, to: folder + "/environ")
         return folder
+    }
+
+    // The box's own files are made and removed with plain system calls: a thousand jobs a
+    // simulated day each make and remove a dozen, and Foundation's file manager (a stat per
+    // path component, atomic writes, a walk to remove) cost the soak more than ergod's own work
+    // on them.
+
+    private static func makeFolder(_ path: String) throws {
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw FixtureError("cannot make \(path): errno \(errno)") }
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FixtureError("cannot write \(path): errno \(errno)") }
+        defer { close(descriptor) }
+        let written = text.utf8.withContiguousStorageIfAvailable { Glibc.write(descriptor, $0.baseAddress, $0.count) } ?? -1
+        guard written == text.utf8.count else { throw FixtureError("cannot write \(path): errno \(errno)") }
+    }
+
+    /// Removes a folder of the box and everything in it (files and folders, no links).
+    private static func removeTree(_ path: String) {
+        if let stream = opendir(path) {
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: &entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+                if name == "." || name == ".." { continue }
+                if entry.pointee.d_type == UInt8(DT_DIR) { removeTree(path + "/" + name) } else { unlink(path + "/" + name) }
+            }
+            closedir(stream)
+        }
+        rmdir(path)
     }
 
     private func startCounter(key: String, file: String, folder: String, process: String) throws {
