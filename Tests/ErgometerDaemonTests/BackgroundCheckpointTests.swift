@@ -65,6 +65,9 @@ struct BackgroundCheckpointTests {
 
         try FileManager.default.removeItem(atPath: box.state + "/filler")
         await tick(20)
+        // The writer runs behind the tick (utility): the ticks above may outrun its write; this
+        // one waits for it.
+        await sampler.checkpoint()
         #expect(log.recorded.contains { $0.contains("job store writable again") }, "\(log.recorded)")
         await sampler.stop()
 
