@@ -18,7 +18,7 @@ struct PendingWrites {
     private var entryEnds: [Int] = []
     private(set) var seriesKeys: [String] = []
     private var seriesKeyIndex: [String: Int] = [:]
-    /// Registrations the store could not take when they happened.
+    /// Rows of jobs started since (written before the totals that refer to them).
     var newJobs: [StoredJob] = []
     /// Job rows changed since the last checkpoint (ended, or re-stamped after a clock step).
     var jobRows: [StoredJob] = []
@@ -127,13 +127,19 @@ struct PendingWrites {
         entryEnds = back.samples.entryEnds + entryEnds.map { $0 + shift }
     }
 
+    /// Samples whose room is kept from one checkpoint to the next (a checkpoint of a busy box:
+    /// a thousand jobs for five ticks), so that a usual batch grows nothing; the room of a larger
+    /// backlog (the store slow for a while) is let go once saved, not held for months.
+    static let keptSamples = 8_192
+
     /// The store took everything.
     mutating func saved() {
+        let keep = samples.count <= Self.keptSamples
         newJobs.removeAll()
-        samples.removeAll(keepingCapacity: true)
-        entryKeys.removeAll(keepingCapacity: true)
-        entryMicrojoules.removeAll(keepingCapacity: true)
-        entryEnds.removeAll(keepingCapacity: true)
+        samples.removeAll(keepingCapacity: keep)
+        entryKeys.removeAll(keepingCapacity: keep)
+        entryMicrojoules.removeAll(keepingCapacity: keep)
+        entryEnds.removeAll(keepingCapacity: keep)
         jobRows.removeAll()
         endedJobs.removeAll()
     }

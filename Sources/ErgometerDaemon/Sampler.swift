@@ -110,11 +110,18 @@ public actor Sampler {
     var lastCheckpoint: UInt64
     /// The tick's checkpoint being written on the store's queue (`checkpointInBackground`).
     var backgroundWrite: BackgroundWrite?
+    /// The tick (`ticks`) at which it began.
+    var backgroundWriteTick: UInt64 = 0
+    /// Checkpoints begun (written at once or in the background, saved or not): what a request
+    /// waiting for its job to be saved counts from (`pendingSaved`).
+    var checkpointsBegun: UInt64 = 0
     /// The store's retention: the prune running beside the ticks, when the last began
     /// (monotonic ns), and what the last one that changed anything did.
     var pruneTask: Task<Void, Never>?
     var lastPruneStart: UInt64 = 0
     public internal(set) var lastPrune: StorePrune?
+    /// Whether the last prune stopped at its budget with more due (the next does more of it).
+    public internal(set) var pruneBehind = false
     /// The longest transaction of every prune so far, seconds (what a checkpoint may wait).
     public internal(set) var longestPruneTransactionSeconds = 0.0
     /// Whether being over `store.max_bytes` with nothing left to drop was said; time-series rows

@@ -33,6 +33,7 @@ extension Sampler {
         guard backgroundWrite == nil, let (store, batch) = prepareCheckpoint(encoding: false) else { return }
         let write = BackgroundWrite()
         backgroundWrite = write
+        backgroundWriteTick = ticks
         let samples = pending.raw
         let (zones, domains) = (meters.savedReadings, checkpointDomains)
         pending.handOver(samples: samples)
@@ -43,6 +44,23 @@ extension Sampler {
             batch.checkpoint.zonesJSON = Self.json(zones)
             batch.checkpoint.domainsJSON = Self.json(domains)
         } completion: { result in write.finish(result) }
+    }
+
+    /// Returns once everything pending now has been through a checkpoint: on disk, or, when the
+    /// store could not take it, kept in memory with the failure noted, as by any checkpoint. The
+    /// write is a background one: ticks and other requests go on while the caller waits (what
+    /// `register` and `end` answer after, so that a reply means "saved").
+    func pendingSaved() async {
+        let before = checkpointsBegun
+        while true {
+            collectBackgroundWrite(waiting: false)
+            if let write = backgroundWrite {  // an earlier one may not hold what is pending: wait, look again
+                await write.finished()
+                continue
+            }
+            if checkpointsBegun != before { return }  // one begun since took it (a tick's, an explicit one)
+            checkpointInBackground()
+        }
     }
 
     /// Takes in the outcome of the background write, if it has finished (or once it has, when
@@ -66,6 +84,7 @@ extension Sampler {
     /// `encoding`: its samples, counters and ledger are left for the writer to fill in.
     private func prepareCheckpoint(encoding: Bool = true) -> (JobStore, CheckpointBatch)? {
         lastCheckpoint = clock.monotonicNanoseconds()
+        checkpointsBegun &+= 1
         guard let store else { return nil }
         do {
             if try store.recoverIfDeleted() {

@@ -10,8 +10,18 @@ extension Sampler {
     /// tree where cgroups cannot be used. A process inside a scheduler's job (an `ergo run` in a
     /// Slurm job) becomes a job of its own, taken out of the scheduler's job each tick; where that
     /// job's cgroup is a v2 one it is not moved out of it (the scheduler's limits still hold) and
-    /// is followed by its process tree.
-    public func register(_ request: RegisterJobRequest, caller: ControlCaller) throws(ControlFailure) -> RegisterJobResponse {
+    /// is followed by its process tree. Answers once the job's row is saved (`pendingSaved`);
+    /// the sampler goes on ticking and answering meanwhile.
+    public func register(_ request: RegisterJobRequest, caller: ControlCaller) async throws(ControlFailure) -> RegisterJobResponse {
+        let response = try registerUnsaved(request, caller: caller)
+        await pendingSaved()
+        return response
+    }
+
+    /// `register` without waiting for the store: the job is measured from now and its row is
+    /// saved by the next checkpoint (a tick's within `daemon.checkpoint_seconds`). For a caller
+    /// that stands for many clients at once (the soak), which must not wait for each write.
+    public func registerUnsaved(_ request: RegisterJobRequest, caller: ControlCaller) throws(ControlFailure) -> RegisterJobResponse {
         let uid = caller.uid
         if stopping { throw ControlFailure(.unavailable, "ergod is stopping; start the job again once it is back") }
         if let problem = request.problem { throw ControlFailure(.badRequest, problem) }
@@ -77,8 +87,7 @@ extension Sampler {
     }
 
     /// Starts measuring a job, the one path for every job: its counter's baseline now, its row
-    /// in the store (kept for the next checkpoint when the store cannot take it), its place in
-    /// the tick. The caller has closed the current window (`tick()`).
+    /// for the next checkpoint, its place in the tick. The caller has closed the current window (`tick()`).
     func admit(id: String, _ admission: JobAdmission) throws(ControlFailure) -> StoredJob {
         let baseline: UInt64
         let trackingKind: JobTracking
@@ -106,12 +115,7 @@ extension Sampler {
         totals.lastUsageMicroseconds = Int64(baseline)
         totals.pue = carbon.pue
         totals.intensityGramsPerKWh = carbon.intensity.value(at: lastWall)
-        do {
-            try store?.insert(stored, totals: totals)
-        } catch {
-            pending.newJobs.append(stored)
-            noteStoreFailure(error)
-        }
+        pending.newJobs.append(stored)  // the next checkpoint writes it, before the totals it also writes
         var job = ActiveJob(stored: stored, totals: totals, tracking: admission.tracking, lastUsage: baseline, owner: admission.owner, temperatures: [:])
         job.enclosingJob = admission.enclosingJob
         job.adopt(domains: meters.domains)
@@ -139,8 +143,17 @@ extension Sampler {
         return lookUpJob(ofProcess: pid, in: schedulers)
     }
 
-    /// Ends a job: a last tick up to now, its processes' cgroup removed, totals saved.
-    public func end(id: String, exitStatus: Int32, caller: ControlCaller) throws(ControlFailure) -> JobReport {
+    /// Ends a job: a last tick up to now, its processes' cgroup removed; answers once its totals
+    /// are saved (`pendingSaved`), the sampler going on meanwhile.
+    public func end(id: String, exitStatus: Int32, caller: ControlCaller) async throws(ControlFailure) -> JobReport {
+        let report = try endUnsaved(id: id, exitStatus: exitStatus, caller: caller)
+        await pendingSaved()
+        return report
+    }
+
+    /// `end` without waiting for the store: the next checkpoint saves the totals (see
+    /// `registerUnsaved`). An end asked again is answered from the ended job.
+    public func endUnsaved(id: String, exitStatus: Int32, caller: ControlCaller) throws(ControlFailure) -> JobReport {
         if stopping { throw ControlFailure(.unavailable, "ergod is stopping; the job is ended when it is back") }
         guard let job = active[id] else {
             if let report = try? report(id: id, for: caller) { return report }  // already ended: idempotent
@@ -149,10 +162,7 @@ extension Sampler {
         guard caller.mayAccess(jobOwnedBy: job.stored.uid) else { throw ControlFailure(.forbidden, "job \(id) belongs to another user") }
         tick()
         finish(id: id, exitStatus: exitStatus)
-        // The report from the ended job as the checkpoint saves it (no query of the store after).
-        let report = try report(id: id, for: caller)
-        checkpoint()
-        return report
+        return try report(id: id, for: caller)  // from the ended job as the checkpoint saves it
     }
 
     /// Refuses a job beyond `control.max_active_jobs` in all, or beyond

@@ -9,7 +9,8 @@ extension Sampler {
     /// How often the store is pruned (after a checkpoint), seconds of the sampler's clock.
     static let pruneSeconds = 60.0
 
-    /// After a checkpoint: starts a prune when one is due and none runs. It runs off the actor,
+    /// After a checkpoint: starts a prune when one is due (a minute after the last) and none
+    /// runs; a store far behind catches up a budget a minute (`pruneBehind`). It runs off the actor,
     /// in the store's small transactions, so ticks go on meanwhile; only the checkpoint's own
     /// write can wait, for one of those transactions at most.
     func pruneIfDue(now: UInt64) {
@@ -47,6 +48,16 @@ extension Sampler {
         await pruneTask?.value
     }
 
+    /// Waits for the tick's background checkpoint in flight, if it began at least `ticksAgo`
+    /// ticks ago, without holding the sampler, and takes in its outcome (the soak, whose
+    /// simulated ticks would otherwise run far ahead of the writer: at real speed it is never
+    /// a minute behind).
+    public func waitForBackgroundWrite(begunTicksAgo ticksAgo: UInt64 = 0) async {
+        guard let write = backgroundWrite, ticks &- backgroundWriteTick >= ticksAgo else { return }
+        await write.finished()
+        collectBackgroundWrite(waiting: false)
+    }
+
     /// Prunes now and waits for it (tests; `ergo store` never prunes).
     public func pruneNow() async -> StorePrune? {
         await waitForPrune()
@@ -58,10 +69,12 @@ extension Sampler {
 
     private func pruned(_ outcome: Result<StorePrune, StoreError>) {
         pruneTask = nil
+        pruneBehind = false
         switch outcome {
         case .failure(let error):
             noteStoreFailure(error)
         case .success(let prune):
+            pruneBehind = prune.moreToDo
             if prune.changedAnything { lastPrune = prune }
             longestPruneTransactionSeconds = max(longestPruneTransactionSeconds, prune.longestTransactionSeconds)
             say(prune)

@@ -252,14 +252,6 @@ public final class JobStore: Sendable {
         }
     }
 
-    public func insert(_ job: StoredJob, totals: JobTotals) throws(StoreError) {
-        try write { db in
-            try job.insert(db)
-            try totals.insert(db)
-            try Self.saveDomains(db, of: totals)
-        }
-    }
-
     static func saveDomains(_ db: Database, of totals: JobTotals) throws {
         guard !totals.domains.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: upsertDomainSQL)
@@ -272,7 +264,7 @@ public final class JobStore: Sendable {
 
     /// Saves everything a tick series produced, atomically: the checkpoint, job totals, new
     /// samples, and jobs that ended.
-    /// `newJobs` are jobs whose registration could not be saved when it happened (disk full).
+    /// `newJobs` are the rows of jobs started since the last checkpoint that saved.
     public func save(
         checkpoint: Checkpoint, newJobs: [StoredJob] = [], totals: [JobTotals], samples: [JobSample], endedJobs: [StoredJob]
     ) throws(StoreError) {

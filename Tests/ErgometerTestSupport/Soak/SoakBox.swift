@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -42,9 +43,12 @@ public final class SoakBox {
     /// Energy the zones gained since the box was made, µJ: what any meter should read.
     public private(set) var drawnMicrojoules: UInt64 = 0
 
+    private static let boxes = Atomic<Int>(0)
+
     public init(fixtures: String) throws {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm/" : NSTemporaryDirectory()
-        root = base + "ergometer-soak-\(getpid())"
+        // One folder per box: suites that run at once in one test process each have their own.
+        root = base + "ergometer-soak-\(getpid())-\(Self.boxes.add(1, ordering: .relaxed).newValue)"
         try? FileManager.default.removeItem(atPath: root)
         sysfs = root + "/sys"
         procfs = root + "/proc"
