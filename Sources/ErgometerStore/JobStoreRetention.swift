@@ -176,28 +176,59 @@ extension JobStore {
         var position: [Key: Int] = [:]
         var leftover: [String: [JobSample]] = [:]
         var leftoverJobs: [String] = []
+        /// Adds a tick's figures to its job's minute; returns the minute's position.
+        func fold(job: String, start: Double, end: Double, energy: Int64, cpu: Int64, celsius: Double?) -> Int {
+            let key = Key(job: job, minute: Int64((start / 60).rounded(.down)))
+            let index: Int
+            if let known = position[key] {
+                index = known
+            } else {
+                index = minutes.count
+                position[key] = index
+                minutes.append(Minute(job: job, start: start, end: end, energy: 0, cpu: 0, domains: [], maxCelsius: nil))
+            }
+            minutes[index].start = min(minutes[index].start, start)
+            minutes[index].end = max(minutes[index].end, end)
+            minutes[index].energy += energy
+            minutes[index].cpu += cpu
+            if let celsius { minutes[index].maxCelsius = max(minutes[index].maxCelsius ?? celsius, celsius) }
+            return index
+        }
+        func keepForLater(_ tick: JobSample) {
+            if leftover[tick.jobID] == nil { leftoverJobs.append(tick.jobID) }
+            leftover[tick.jobID, default: []].append(tick)
+        }
         for row in rows {
-            for tick in Self.samples(in: row) {
-                guard tick.start < cutoff else {
-                    if leftover[tick.jobID] == nil { leftoverJobs.append(tick.jobID) }
-                    leftover[tick.jobID, default: []].append(tick)
-                    continue
+            // A pack's ticks are summed from its blob's bytes, with no sample or text made per
+            // tick; rows of earlier stores (one tick, no blob) and a blob it cannot read, whole.
+            guard let blob: Data = row["ticks"], let ticks = SamplePack.ticks(startingAt: row["start"], blob: blob) else {
+                for tick in Self.samples(in: row) {
+                    guard tick.start < cutoff else {
+                        keepForLater(tick)
+                        continue
+                    }
+                    let index = fold(
+                        job: tick.jobID, start: tick.start, end: tick.end, energy: tick.energyMicrojoules, cpu: tick.cpuMicroseconds,
+                        celsius: tick.maxCelsius)
+                    SampleDomainsColumn.accumulate(tick.domains, into: &minutes[index].domains)
                 }
-                let key = Key(job: tick.jobID, minute: Int64((tick.start / 60).rounded(.down)))
-                let index: Int
-                if let known = position[key] {
-                    index = known
-                } else {
-                    index = minutes.count
-                    position[key] = index
-                    minutes.append(Minute(job: tick.jobID, start: tick.start, end: tick.end, energy: 0, cpu: 0, domains: [], maxCelsius: nil))
+                continue
+            }
+            let job: String = row["job"]
+            blob.withUnsafeBytes { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                for tick in ticks {
+                    let domains = UnsafeBufferPointer(rebasing: bytes[tick.domains])
+                    guard tick.start < cutoff else {
+                        keepForLater(JobSample(
+                            jobID: job, start: tick.start, end: tick.end, energyMicrojoules: tick.energyMicrojoules, cpuMicroseconds: tick.cpuMicroseconds,
+                            perMinute: false, domains: String(decoding: domains, as: UTF8.self), maxCelsius: tick.maxCelsius))
+                        continue
+                    }
+                    let index = fold(
+                        job: job, start: tick.start, end: tick.end, energy: tick.energyMicrojoules, cpu: tick.cpuMicroseconds, celsius: tick.maxCelsius)
+                    SampleDomainsColumn.accumulate(utf8: domains, into: &minutes[index].domains)
                 }
-                minutes[index].start = min(minutes[index].start, tick.start)
-                minutes[index].end = max(minutes[index].end, tick.end)
-                minutes[index].energy += tick.energyMicrojoules
-                minutes[index].cpu += tick.cpuMicroseconds
-                SampleDomainsColumn.accumulate(tick.domains, into: &minutes[index].domains)
-                if let celsius = tick.maxCelsius { minutes[index].maxCelsius = max(minutes[index].maxCelsius ?? celsius, celsius) }
             }
         }
         try deleteRows(db, rows.map { $0["rowid"] as Int64 })

@@ -108,7 +108,13 @@ public enum SampleDomainsColumn {
     /// Adds a column's entries to `sums`, per (domain, source), in first-seen order: a roll-up
     /// of many ticks into one minute, without an array per tick.
     public static func accumulate(_ text: String, into sums: inout [Entry]) {
-        forEachEntry(in: text) { entry in
+        var text = text
+        text.withUTF8 { accumulate(utf8: $0, into: &sums) }
+    }
+
+    /// `accumulate` of a column's text given as its UTF-8 bytes (a packed tick's, in its blob).
+    public static func accumulate(utf8 text: UnsafeBufferPointer<UInt8>, into sums: inout [Entry]) {
+        forEachEntry(inUTF8: text) { entry in
             if let index = sums.firstIndex(where: { $0.source == entry.source && $0.domain == entry.domain }) {
                 sums[index].microjoules += entry.microjoules
             } else {
@@ -122,14 +128,16 @@ public enum SampleDomainsColumn {
     /// made that the prune's largest cost. The common one-letter domains allocate nothing.
     private static func forEachEntry(in text: String, _ body: (Entry) -> Void) {
         var text = text
-        text.withUTF8 { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != semicolon { end += 1 }
-                if let entry = entry(bytes[start..<end]) { body(entry) }
-                start = end + 1
-            }
+        text.withUTF8 { forEachEntry(inUTF8: $0, body) }
+    }
+
+    private static func forEachEntry(inUTF8 bytes: UnsafeBufferPointer<UInt8>, _ body: (Entry) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != semicolon { end += 1 }
+            if let entry = entry(bytes[start..<end]) { body(entry) }
+            start = end + 1
         }
     }
 

@@ -53,27 +53,57 @@ public enum SamplePack {
         return (row, Data(bytes))
     }
 
-    /// The ticks of a packed `row`; nil when `blob` is not one this format wrote (the caller
-    /// keeps the row whole: its sums are still right).
-    public static func unpack(_ row: JobSample, blob: Data) -> [JobSample]? {
-        blob.withUnsafeBytes { raw -> [JobSample]? in
+    /// One tick of a pack as its blob holds it: its figures, and where its per-domain text lies
+    /// in the blob (read without making a `String`: what a roll-up of many ticks sums).
+    public struct PackedTick: Sendable {
+        public var start: Double
+        public var end: Double
+        public var energyMicrojoules: Int64
+        public var cpuMicroseconds: Int64
+        public var maxCelsius: Double?
+        /// The tick's `domains` text: these bytes of the blob.
+        public var domains: Range<Int>
+    }
+
+    /// The ticks of a packed row that starts at `rowStart`; nil when `blob` is not one this
+    /// format wrote (the caller keeps the row whole: its sums are still right).
+    public static func ticks(startingAt rowStart: Double, blob: Data) -> [PackedTick]? {
+        blob.withUnsafeBytes { raw -> [PackedTick]? in
             let bytes = raw.bindMemory(to: UInt8.self)
             guard bytes.first == format else { return nil }
             var reader = Reader(bytes: bytes, position: 1)
-            var ticks: [JobSample] = []
-            var previousEnd = row.start
+            var ticks: [PackedTick] = []
+            var previousEnd = rowStart
             while reader.position < bytes.count {
                 guard let flags = reader.byte(), let end = reader.double() else { return nil }
                 let start = flags & 1 == 0 ? previousEnd : reader.double()
                 guard let start, let energy = reader.varint(), let cpu = reader.varint() else { return nil }
                 let celsius = flags & 2 == 0 ? Double?.none : reader.double()
-                guard flags & 2 == 0 || celsius != nil, let length = reader.varint(), let domains = reader.text(count: length) else { return nil }
-                ticks.append(JobSample(
-                    jobID: row.jobID, start: start, end: end, energyMicrojoules: Int64(bitPattern: energy), cpuMicroseconds: Int64(bitPattern: cpu),
-                    perMinute: false, domains: domains, maxCelsius: celsius))
+                guard flags & 2 == 0 || celsius != nil, let length = reader.varint(), let domains = reader.skip(count: length) else { return nil }
+                ticks.append(PackedTick(
+                    start: start, end: end, energyMicrojoules: Int64(bitPattern: energy), cpuMicroseconds: Int64(bitPattern: cpu),
+                    maxCelsius: celsius, domains: domains))
                 previousEnd = end
             }
             return ticks.isEmpty ? nil : ticks
+        }
+    }
+
+    /// The ticks of a packed `row` as samples; nil when `blob` is not one this format wrote or a
+    /// tick's text is not UTF-8 (the caller keeps the row whole: its sums are still right).
+    public static func unpack(_ row: JobSample, blob: Data) -> [JobSample]? {
+        guard let ticks = ticks(startingAt: row.start, blob: blob) else { return nil }
+        return blob.withUnsafeBytes { raw -> [JobSample]? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var samples: [JobSample] = []
+            samples.reserveCapacity(ticks.count)
+            for tick in ticks {
+                guard let domains = String(validating: UnsafeBufferPointer(rebasing: bytes[tick.domains]), as: UTF8.self) else { return nil }
+                samples.append(JobSample(
+                    jobID: row.jobID, start: tick.start, end: tick.end, energyMicrojoules: tick.energyMicrojoules,
+                    cpuMicroseconds: tick.cpuMicroseconds, perMinute: false, domains: domains, maxCelsius: tick.maxCelsius))
+            }
+            return samples
         }
     }
 
@@ -125,11 +155,11 @@ public enum SamplePack {
             return nil
         }
 
-        mutating func text(count: UInt64) -> String? {
+        /// The next `count` bytes' positions, passed over.
+        mutating func skip(count: UInt64) -> Range<Int>? {
             guard count <= UInt64(bytes.count - position) else { return nil }
-            let slice = UnsafeBufferPointer(rebasing: bytes[position..<position + Int(count)])
-            position += Int(count)
-            return String(validating: slice, as: UTF8.self)
+            defer { position += Int(count) }
+            return position..<position + Int(count)
         }
     }
 }
