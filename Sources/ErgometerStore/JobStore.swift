@@ -17,20 +17,26 @@ public final class JobStore: Sendable {
     public let path: String
     private var pool: DatabasePool { open.withLock { $0.pool } }
 
-    /// Opens (creating and migrating as needed) the store in `directory`.
-    public init(directory: String) throws(StoreError) {
+    /// How long a write waits for another connection's lock before it fails (and what it
+    /// held stays pending, as on a full disk).
+    let busyTimeout: Double
+
+    /// Opens (creating and migrating as needed) the store in `directory`. `busyTimeout`: how
+    /// long a write waits for a lock another process holds (`sqlite3` on the file, a backup).
+    public init(directory: String, busyTimeout: Double = 5) throws(StoreError) {
         path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
+        self.busyTimeout = busyTimeout
         do {
-            let pool = try Self.openPool(path: path)
+            let pool = try Self.openPool(path: path, busyTimeout: busyTimeout)
             open = Mutex((pool, FileIdentity(path: path)))
         } catch {
             throw StoreError.cannotOpen(path: path, underlying: error)
         }
     }
 
-    private static func openPool(path: String) throws -> DatabasePool {
+    private static func openPool(path: String, busyTimeout: Double) throws -> DatabasePool {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(busyTimeout)
         // WAL with synchronous=NORMAL: commits do not fsync (checkpoints do), so a checkpoint
         // every few seconds costs microseconds, not a disk flush; a power cut can lose the
         // last checkpoint, never corrupt the file, and the next start re-attributes the gap.
@@ -73,7 +79,7 @@ public final class JobStore: Sendable {
                 try copy.writeWithoutTransaction { destination in try source.backup(to: destination) }
             }
             try copy.close()
-            let reopened = try Self.openPool(path: path)
+            let reopened = try Self.openPool(path: path, busyTimeout: busyTimeout)
             open.withLock { $0 = (reopened, FileIdentity(path: path)) }
             try? old.close()
             return true

@@ -27,7 +27,7 @@ struct SavedRepliesTests {
         configuration.nvmlLibrary = "off"
         configuration.checkpointSeconds = 5
         let sampler = try Sampler(
-            configuration: configuration, store: try JobStore(directory: box.state), logger: RecordedLog().logger(label: "saved", level: .info),
+            configuration: configuration, store: try JobStore(directory: box.state, busyTimeout: 120), logger: RecordedLog().logger(label: "saved", level: .info),
             clock: clock.samplerClock)
         await sampler.restore()
         let path = box.state + "/ergometer.sqlite"
@@ -45,9 +45,10 @@ struct SavedRepliesTests {
 
         let id = await sampler.nextJobID
         try box.prepareRegisteredJob(id: id, pid: 4101)
-        // ergod's writer idle (the restore's prune done) before the lock is taken: the lock is
-        // then held well under the store's 5 s busy timeout, past which a write fails instead
-        // (and a request is answered with its rows kept in memory, as on a full disk).
+        // ergod's writer idle (the restore's prune done) before the lock is taken. The store
+        // waits up to 120 s for a lock (5 s by default, past which a write fails and a request
+        // is answered with its rows kept in memory, as on a full disk): a test process whose
+        // cooperative threads other suites keep busy can take seconds between two steps.
         await sampler.waitForPrune()
         await sampler.checkpoint()
         var unlock = try Self.holdWriteLock(of: path)
