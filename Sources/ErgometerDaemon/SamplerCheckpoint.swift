@@ -63,6 +63,16 @@ extension Sampler {
         }
     }
 
+    /// Waits for the tick's background checkpoint in flight, if it began at least `ticksAgo`
+    /// ticks ago, without holding the sampler, and takes in its outcome (the soak, whose
+    /// simulated ticks would otherwise run far ahead of the writer: at real speed it is never
+    /// a minute behind).
+    public func waitForBackgroundWrite(begunTicksAgo ticksAgo: UInt64 = 0) async {
+        guard let write = backgroundWrite, ticks &- backgroundWriteTick >= ticksAgo else { return }
+        await write.finished()
+        collectBackgroundWrite(waiting: false)
+    }
+
     /// Takes in the outcome of the background write, if it has finished (or once it has, when
     /// `waiting`): what it saved is let go; what it could not is pending again.
     func collectBackgroundWrite(waiting: Bool) {

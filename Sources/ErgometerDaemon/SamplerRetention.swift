@@ -48,16 +48,6 @@ extension Sampler {
         await pruneTask?.value
     }
 
-    /// Waits for the tick's background checkpoint in flight, if it began at least `ticksAgo`
-    /// ticks ago, without holding the sampler, and takes in its outcome (the soak, whose
-    /// simulated ticks would otherwise run far ahead of the writer: at real speed it is never
-    /// a minute behind).
-    public func waitForBackgroundWrite(begunTicksAgo ticksAgo: UInt64 = 0) async {
-        guard let write = backgroundWrite, ticks &- backgroundWriteTick >= ticksAgo else { return }
-        await write.finished()
-        collectBackgroundWrite(waiting: false)
-    }
-
     /// Prunes now and waits for it (tests; `ergo store` never prunes).
     public func pruneNow() async -> StorePrune? {
         await waitForPrune()
