@@ -23,13 +23,7 @@ struct BackgroundCheckpointTests {
         try Fixtures.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", box.state])
         defer { _ = try? Fixtures.run("/bin/umount", ["-l", box.state]) }
         let clock = SimulatedClock(wall: 1_800_000_000)
-        var configuration = DaemonConfiguration()
-        configuration.sysfsRoot = box.sysfs
-        configuration.procfsRoot = box.procfs
-        configuration.stateDirectory = box.state
-        configuration.metricsListen = "off"
-        configuration.nvmlLibrary = "off"
-        configuration.checkpointSeconds = 5
+        let configuration = box.daemonConfiguration(checkpointSeconds: 5)
         let log = RecordedLog()
         let sampler = try Sampler(
             configuration: configuration, store: try JobStore(directory: box.state), logger: log.logger(label: "background", level: .info),

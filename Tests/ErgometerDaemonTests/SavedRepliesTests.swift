@@ -19,13 +19,7 @@ struct SavedRepliesTests {
     @Test func aRequestWaitsForItsWriteWithoutHoldingTheTicks() async throws {
         let box = try SoakBox(fixtures: Fixtures.root)
         let clock = SimulatedClock(wall: 1_800_000_000)
-        var configuration = DaemonConfiguration()
-        configuration.sysfsRoot = box.sysfs
-        configuration.procfsRoot = box.procfs
-        configuration.stateDirectory = box.state
-        configuration.metricsListen = "off"
-        configuration.nvmlLibrary = "off"
-        configuration.checkpointSeconds = 5
+        let configuration = box.daemonConfiguration(checkpointSeconds: 5)
         let sampler = try Sampler(
             configuration: configuration, store: try JobStore(directory: box.state, busyTimeout: 120), logger: RecordedLog().logger(label: "saved", level: .info),
             clock: clock.samplerClock)

@@ -1,3 +1,4 @@
+import ErgometerDaemon
 import Foundation
 import Synchronization
 
@@ -179,6 +180,19 @@ public final class SoakBox {
             counterIndex[key] = counters.count
             counters.append(counter)
         }
+    }
+
+    /// ergod's configuration on this box: its trees and state directory, no listener, no
+    /// NVML, a checkpoint every `checkpointSeconds`.
+    public func daemonConfiguration(checkpointSeconds: Double) -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        configuration.sysfsRoot = sysfs
+        configuration.procfsRoot = procfs
+        configuration.stateDirectory = state
+        configuration.metricsListen = "off"
+        configuration.nvmlLibrary = "off"
+        configuration.checkpointSeconds = checkpointSeconds
+        return configuration
     }
 
     deinit {

@@ -95,13 +95,8 @@ public final class SoakRun {
         self.plan = plan
         box = try SoakBox(fixtures: fixtures)
         clock = SimulatedClock(wall: 1_800_000_000)
-        configuration.sysfsRoot = box.sysfs
-        configuration.procfsRoot = box.procfs
+        configuration = box.daemonConfiguration(checkpointSeconds: plan.checkpointSeconds)
         configuration.rootsChangeInPlace = true  // the box writes its counters through mappings
-        configuration.stateDirectory = box.state
-        configuration.metricsListen = "off"
-        configuration.nvmlLibrary = "off"
-        configuration.checkpointSeconds = plan.checkpointSeconds
         configuration.idleWatts = 10
         configuration.maxActiveJobs = 10_000
         configuration.fullResolutionDays = plan.retention.fullResolutionDays
