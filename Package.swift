@@ -40,7 +40,8 @@ let package = Package(
         ),
         // NVML's declarations and a dlopen loader: no build-time NVIDIA dependency.
         .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
-        // ergod's allocator: one glibc arena, and malloc_trim after a prune (flat memory for months).
+        // ergod's allocator: one glibc arena, malloc_trim after a prune (flat memory for months), and
+        // the bytes in use (the soak's leak check).
         .target(name: "CFreeMemory"),
         // statfs(2)'s file-system type, which Glibc's module does not export (KernelFileSystem).
         .target(name: "CFileSystemType"),
@@ -141,7 +142,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Tests/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Fixture paths, the built binaries and a process runner, shared by the test targets.
         .target(
-            name: "ErgometerTestSupport", dependencies: ["ErgometerDaemon", .product(name: "Logging", package: "swift-log")], path: "Tests/ErgometerTestSupport"),
+            name: "ErgometerTestSupport", dependencies: ["CFreeMemory", "ErgometerDaemon", .product(name: "Logging", package: "swift-log")], path: "Tests/ErgometerTestSupport"),
         .testTarget(name: "ErgometerCoreTests", dependencies: ["ErgometerCore", "ErgometerTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ErgometerProbesTests",

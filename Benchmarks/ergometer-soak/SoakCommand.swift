@@ -32,7 +32,7 @@ struct SoakCommand: AsyncParsableCommand {
         print("soak: \(days) simulated days, \(jobsPerDay) jobs a day + \(plan.longJobs) week-long, a 1 s tick, ergod restarted every \(restartEveryDays) days")
         print("allocator: GLIBC_TUNABLES=\(ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] ?? "(unset: glibc's defaults, not ergod.service's)")")
         let outcome = try await soak.run { day in
-            print("day \(day.day): \(String(format: "%.1f", day.realSeconds)) s, store \(day.storeBytes / 1_048_576) MiB, \(day.samplesFull) full rows, \(day.samplesRolledUp) per minute, RSS \(day.residentBytes / 1_048_576) MiB (private \(day.anonymousBytes / 1_048_576), code \(day.fileBytes / 1_048_576)), jobs --all \(String(format: "%.1f", day.jobsListSeconds * 1000)) ms, checkpoint \(String(format: "%.2f", day.checkpointSeconds * 1000)) ms")
+            print("day \(day.day): \(String(format: "%.1f", day.realSeconds)) s, store \(day.storeBytes / 1_048_576) MiB, \(day.samplesFull) full rows, \(day.samplesRolledUp) per minute, RSS \(String(format: "%.1f", Double(day.residentBytes) / 1_048_576)) MiB (private \(String(format: "%.1f", Double(day.anonymousBytes) / 1_048_576)), code \(String(format: "%.1f", Double(day.fileBytes) / 1_048_576)); heap in use \(String(format: "%.1f", Double(day.heapInUseBytes) / 1_048_576))), jobs --all \(String(format: "%.1f", day.jobsListSeconds * 1000)) ms, checkpoint \(String(format: "%.2f", day.checkpointSeconds * 1000)) ms")
             fflush(nil)  // each day as it ends, through a pipe too
         }
         print("")

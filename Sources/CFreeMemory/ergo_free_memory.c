@@ -18,3 +18,12 @@ int ergo_release_free_memory(void) {
     return 0;
 #endif
 }
+
+long long ergo_heap_in_use_bytes(void) {
+#if defined(__GLIBC__)
+    struct mallinfo2 info = mallinfo2();
+    return (long long)(info.uordblks + info.hblkhd);
+#else
+    return -1;
+#endif
+}

@@ -132,16 +132,27 @@ struct PendingWrites {
     /// backlog (the store slow for a while) is let go once saved, not held for months.
     static let keptSamples = 8_192
 
-    /// The store took everything.
+    /// The store took everything. The arrays keep room for a batch like this one, not for the
+    /// largest there ever was: a room kept as it was would ratchet up to `keptSamples` over
+    /// months of checkpoints (and a handed-over batch shares its arrays' buffers with the
+    /// writer, so emptying them makes new ones whatever is kept).
     mutating func saved() {
         let keep = samples.count <= Self.keptSamples
         newJobs.removeAll()
-        samples.removeAll(keepingCapacity: keep)
-        entryKeys.removeAll(keepingCapacity: keep)
-        entryMicrojoules.removeAll(keepingCapacity: keep)
-        entryEnds.removeAll(keepingCapacity: keep)
+        Self.empty(&samples, keepingRoom: keep)
+        Self.empty(&entryKeys, keepingRoom: keep)
+        Self.empty(&entryMicrojoules, keepingRoom: keep)
+        Self.empty(&entryEnds, keepingRoom: keep)
         jobRows.removeAll()
         endedJobs.removeAll()
+    }
+
+    /// Empties `array`, with room for as many elements as it held and a quarter more when
+    /// `keepingRoom` (a batch a little larger than the last grows nothing).
+    private static func empty<Element>(_ array: inout [Element], keepingRoom: Bool) {
+        let room = keepingRoom ? array.count + array.count / 4 : 0
+        array = []
+        array.reserveCapacity(room)
     }
 }
 

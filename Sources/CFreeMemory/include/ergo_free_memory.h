@@ -12,4 +12,9 @@
 /// nothing elsewhere. Returns whether any was released.
 int ergo_release_free_memory(void);
 
+/// Bytes the process's allocations hold now, as the allocator counts them (glibc's
+/// mallinfo2: chunks in use in the arenas plus mapped ones), whatever pages the heap keeps
+/// around them: what a leak grows. -1 elsewhere.
+long long ergo_heap_in_use_bytes(void);
+
 #endif

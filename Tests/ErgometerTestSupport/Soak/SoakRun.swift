@@ -1,3 +1,4 @@
+import CFreeMemory
 import ErgometerDaemon
 import ErgometerStore
 import ErgometerWire
@@ -43,6 +44,10 @@ public struct SoakDay: Sendable, Codable {
     /// of the program and its libraries, which grows only as code first runs).
     public var anonymousBytes: Int
     public var fileBytes: Int
+    /// What the allocator counts in use (`ergo_heap_in_use_bytes`): what a leak grows, without
+    /// the pages the heap keeps around it (private memory moves by ~1 MiB from one day to the
+    /// next with where the day's last allocations happened to land).
+    public var heapInUseBytes: Int
     /// The fastest of five (what the work costs; this VM's noise only adds, and read as a
     /// median it came out at either ~18 or ~30 ms from one day to the next): `ergo jobs --all`,
     /// `ergo report` of a recent job, a checkpoint of four ticks, a scrape of /metrics (render).
@@ -233,6 +238,7 @@ public final class SoakRun {
         repeat { _ = await sampler.pruneNow() } while await sampler.pruneBehind
         let realSeconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         let (resident, anonymous, file) = (Self.memory("VmRSS:"), Self.memory("RssAnon:"), Self.memory("RssFile:"))
+        let heapInUse = Int(ergo_heap_in_use_bytes())
         // What `ergo store` asks, of ergod's own store (a second connection would be the test's memory).
         guard let status = try await sampler.storeStatus(), let store = sampler.jobStore else { throw FixtureError("the soak's ergod has no store") }
         let now = clock.wallSeconds
@@ -271,7 +277,7 @@ public final class SoakRun {
             samplesRolledUp: status.samplesRolledUp,
             oldestFullAgeDays: try store.oldestSample(perMinute: false).map { (now - $0) / 86_400 },
             oldestSampleAgeDays: status.oldestSample.map { (now - $0) / 86_400 }, residentBytes: resident,
-            anonymousBytes: anonymous, fileBytes: file, jobsListSeconds: jobs,
+            anonymousBytes: anonymous, fileBytes: file, heapInUseBytes: heapInUse, jobsListSeconds: jobs,
             reportSeconds: report, checkpointSeconds: checkpoints.min()!, scrapeSeconds: scrape, metricsSeries: series, runningJobs: running)
     }
 
