@@ -55,6 +55,10 @@ final class SamplerFixture {
         configuration.metricsListen = "off"
         configuration.checkpointSeconds = 600  // checkpoints are measured on their own
         configuration.maxActiveJobs = 100_000
+        // The fixture's files change in place (the counters below) or not at all (its RAPL zones,
+        // hwmon chips): the sampler keeps them open, as it keeps the kernel's, so the tick timed
+        // is the one a box runs, not one that opens each zone's file per read.
+        configuration.rootsChangeInPlace = true
         if nvidiaGPUs > 0 {
             let nvml = try FakeNVML()
             let processes = (0..<jobs).map { FakeNVML.Process(gpu: $0 % nvidiaGPUs, pid: Int32(400_000 + $0), sm: 10 + $0 % 7 * 10) }
