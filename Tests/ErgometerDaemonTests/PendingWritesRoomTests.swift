@@ -4,7 +4,7 @@ import Testing
 @testable import ErgometerDaemon
 
 /// The room pending writes keep between checkpoints: enough for a batch like the last one, never
-/// the largest there ever was (kept, that room ratcheted up over a 90-day soak: ~0.7 MiB of
+/// the largest there ever was (kept, that room ratcheted up over a soak's days: ~1 MiB of
 /// heap in use that no job needed).
 @Suite struct PendingWritesRoomTests {
     private func fill(_ pending: inout PendingWrites, samples count: Int) {
