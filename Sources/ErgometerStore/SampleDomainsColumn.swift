@@ -76,16 +76,23 @@ public enum SampleDomainsColumn {
         }
     }
 
-    static func domain(_ field: Substring) -> String? {
-        switch field.first {
-        case "p" where field.count == 1: return "cpu-package"
-        case "d" where field.count == 1: return "dram"
-        case "r" where field.count == 1: return "rest"
-        case "f" where field.count == 1: return "platform"
-        case "g": return unescape(field.dropFirst()).flatMap { $0.isEmpty ? nil : "gpu-" + $0 }
-        case "~": return unescape(field.dropFirst()).flatMap { $0.isEmpty ? nil : $0 }
-        default: return nil
+    /// The domain a field's key names (`p`, `d`, `r`, `f`, `g<name>`, `~<name>`), read from its
+    /// bytes: the one-letter ones make no `String` beyond the name; nil when it names none.
+    static func domain(_ key: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        guard let first = key.first else { return nil }
+        if key.count == 1 {
+            switch first {
+            case UInt8(ascii: "p"): return "cpu-package"
+            case UInt8(ascii: "d"): return "dram"
+            case UInt8(ascii: "r"): return "rest"
+            case UInt8(ascii: "f"): return "platform"
+            default: return nil
+            }
         }
+        guard first == UInt8(ascii: "g") || first == UInt8(ascii: "~"),
+            let name = unescape(String(decoding: key.dropFirst(), as: UTF8.self)[...]), !name.isEmpty
+        else { return nil }
+        return first == UInt8(ascii: "g") ? "gpu-" + name : name
     }
 
     /// The column's text for these entries, in their order, equal (domain, source) pairs summed.
@@ -157,20 +164,7 @@ public enum SampleDomainsColumn {
             guard !overflowShift, !overflowAdd else { return nil }
             microjoules = sum
         }
-        let key = field[..<equals]
-        let domain: String?
-        if key.count == 1 {
-            switch key.first {
-            case UInt8(ascii: "p"): domain = "cpu-package"
-            case UInt8(ascii: "d"): domain = "dram"
-            case UInt8(ascii: "r"): domain = "rest"
-            case UInt8(ascii: "f"): domain = "platform"
-            default: domain = nil
-            }
-        } else {
-            domain = Self.domain(String(decoding: key, as: UTF8.self)[...])
-        }
-        guard let domain else { return nil }
+        guard let domain = domain(field[..<equals]) else { return nil }
         return Entry(domain: domain, source: source, microjoules: microjoules)
     }
 
